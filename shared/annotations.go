@@ -1,0 +1,110 @@
+package shared
+
+import (
+	"time"
+)
+
+// Prefix is the annotation prefix kab owns. Every key below lives under it.
+const Prefix = "kab.boa.nu/"
+
+// Annotation keys, without the prefix.
+const (
+	KeyBackupName       = "backup-name"
+	KeyContainerName    = "container-name"
+	KeyBackupSchedule   = "backup-schedule"
+	KeyBackupExecShell  = "backup-exec-shell"
+	KeyBackupExec       = "backup-exec"
+	KeyRestoreExecShell = "restore-exec-shell"
+	KeyRestoreExec      = "restore-exec"
+	KeyBackupTimeout    = "backup-timeout"
+	KeyBackupKeep       = "backup-keep"
+
+	// KeyStatus is written by the injector, never by users; it marks an injected pod.
+	KeyStatus = "status"
+)
+
+// StatusInjected is the value of the status annotation on an injected pod.
+const StatusInjected = "injected"
+
+// InjectedLabel is set to "true" on injected pods so a PodMonitor can select them.
+const InjectedLabel = Prefix + "injected"
+
+// Annotation describes one user-facing annotation: the single source for parsing, defaults,
+// the agent's environment and the README's table.
+type Annotation struct {
+	Key     string // without Prefix
+	Default string // "" means no default: the feature is off when unset
+	Doc     string // one line, for the README
+	// ToAgent marks the keys the agent needs; they travel as KAB_* env (see EnvName).
+	ToAgent bool
+	// Extension marks keys kab added beyond the original seed contract.
+	Extension bool
+	// apply parses a non-empty value into the spec, or says why it is invalid and what would be valid.
+	apply func(spec *Spec, value string) error
+}
+
+// Limits pinned by the contract.
+const (
+	MaxBackupTimeout = 168 * time.Hour
+	MinBackupKeep    = 1
+	MaxBackupKeep    = 1000
+)
+
+// Annotations is the table. Order is the order of the README table.
+var Annotations = []Annotation{
+	{
+		Key: KeyBackupName, Default: "default", ToAgent: true,
+		Doc:   "subfolder of the backup volume; `/kab-backup` is that subfolder. One path segment: `[A-Za-z0-9][A-Za-z0-9._-]{0,62}`",
+		apply: func(s *Spec, v string) (err error) { s.BackupName, err = parseBackupName(v); return err },
+	},
+	{
+		Key:   KeyContainerName,
+		Doc:   "the app container: backups run in it and the restore container is cloned from it. Required when the pod has several containers",
+		apply: func(s *Spec, v string) error { s.ContainerName = v; return nil },
+	},
+	{
+		Key: KeyBackupSchedule, Default: "3600", ToAgent: true,
+		Doc:   "seconds between backups (`100`), a Go duration (`15m`), `@every 1h`, 5-field cron (`0 3 * * *`), `@hourly`/`@daily`/`@weekly`/…, optionally prefixed by `CRON_TZ=Area/City `",
+		apply: func(s *Spec, v string) (err error) { s.Schedule, err = ParseSchedule(v); return err },
+	},
+	{
+		Key: KeyBackupExecShell, Default: "/bin/sh -c", ToAgent: true,
+		Doc:   "split on white space; the backup script is appended as the last argument",
+		apply: func(s *Spec, v string) (err error) { s.BackupShell, err = parseShell(v); return err },
+	},
+	{
+		Key: KeyBackupExec, ToAgent: true,
+		Doc:   "the backup script, run inside the app container (its binaries, volumes, env, user) on the schedule",
+		apply: func(s *Spec, v string) error { s.BackupExec = v; return nil },
+	},
+	{
+		Key: KeyRestoreExecShell, Default: "/bin/sh -c",
+		Doc:   "as backup-exec-shell, for restore-exec",
+		apply: func(s *Spec, v string) (err error) { s.RestoreShell, err = parseShell(v); return err },
+	},
+	{
+		Key:   KeyRestoreExec,
+		Doc:   "the restore script, run in the restore init container before the app starts; it decides itself whether to restore",
+		apply: func(s *Spec, v string) error { s.RestoreExec = v; return nil },
+	},
+	{
+		Key: KeyBackupTimeout, Default: "1h", ToAgent: true, Extension: true,
+		Doc:   "Go duration, > 0 and ≤ 168h; a run still going after it is killed (whole process group) and counted as failed",
+		apply: func(s *Spec, v string) (err error) { s.Timeout, err = parseTimeout(v); return err },
+	},
+	{
+		Key: KeyBackupKeep, ToAgent: true, Extension: true,
+		Doc:   "integer 1…1000: snapshot mode, keep the newest N snapshots under `snapshots/` with a `latest` link. Unset: the script writes straight into /kab-backup",
+		apply: func(s *Spec, v string) (err error) { s.Keep, err = parseKeep(v); return err },
+	},
+}
+
+// Lookup returns the table entry for a key without prefix.
+func Lookup(key string) (Annotation, bool) {
+	for _, a := range Annotations {
+		if a.Key == key {
+			return a, true
+		}
+	}
+	return Annotation{}, false
+}
