@@ -1,0 +1,40 @@
+# kab — build, test and run targets. Cluster and e2e targets live in e2e/*.mk.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+GO        ?= go
+GOARCH    ?= $(shell $(GO) env GOARCH)
+BIN       := bin
+LDFLAGS   := -s -w
+GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+PKGS      := ./shared/... ./injector/... ./agent/... ./deploy/...
+FUZZTIME  ?= 30s
+
+.PHONY: build test lint fuzz bench
+
+## build: static bin/kab-injector and bin/kab-agent (CGO_ENABLED=0, for images FROM scratch)
+build:
+	$(GOBUILD) -o $(BIN)/kab-injector ./injector/cmd/kab-injector
+	$(GOBUILD) -o $(BIN)/kab-agent ./agent/cmd/kab-agent
+
+## test: lint, then unit, golden and real-process tests with the race detector (as root)
+test: lint
+	$(GO) test -race -count=1 $(PKGS)
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go') 2>&1); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: run every fuzz target for FUZZTIME each (their seed corpora also run in `make test`)
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$target"; $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+## bench: benchmarks of the admission path and the agent
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+include $(wildcard e2e/*.mk)
