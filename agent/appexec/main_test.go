@@ -1,0 +1,19 @@
+package appexec_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/boanu/kab/agent/appexec"
+	"github.com/boanu/kab/agent/internal/sandbox"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	sandbox.Main()
+	if err := appexec.BecomeSubreaper(); err != nil {
+		panic(err)
+	}
+	goleak.VerifyTestMain(m)
+	os.Exit(0)
+}

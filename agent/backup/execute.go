@@ -1,0 +1,171 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+
+	"github.com/boanu/kab/agent/appexec"
+	"github.com/boanu/kab/agent/metrics"
+	"github.com/boanu/kab/agent/snapshot"
+	"github.com/boanu/kab/agent/target"
+	"github.com/boanu/kab/shared"
+)
+
+// The bounded output tail kept for the status API.
+const (
+	tailLines     = 40
+	tailLineBytes = 1024
+)
+
+// outcome is how a run ended.
+type outcome struct {
+	result   string
+	exitCode int
+	err      error
+}
+
+func failed(exitCode int, err error) outcome {
+	return outcome{result: metrics.ResultFailure, exitCode: exitCode, err: err}
+}
+
+// execute runs one backup from discovery to housekeeping and records it.
+func (r *Runner) execute(run *activeRun) {
+	o := r.attempt(run)
+	r.finish(run, o)
+}
+
+func (r *Runner) attempt(run *activeRun) outcome {
+	log := r.logger.With("run_id", run.ID)
+	log.Info("backup started", "trigger", run.Trigger)
+	p, err := r.finder.Find()
+	if err != nil {
+		r.setTarget(nil)
+		return failed(-1, err)
+	}
+	r.setTarget(&p)
+	r.prepareFolder(p)
+	r.volumeMu.Lock()
+	defer r.volumeMu.Unlock()
+	if err := handOver(r.cfg.BackupDir, p); err != nil {
+		return failed(-1, err)
+	}
+	agentVolume, err := volumeID(r.cfg.BackupDir)
+	if err != nil {
+		return failed(-1, err)
+	}
+	if appVolume, err := appVolumeID(p, r.cfg.BackupDir); err != nil || appVolume != agentVolume {
+		return failed(-1, errors.Join(errNotTheVolume(r.cfg.BackupDir, "before the run,"), err))
+	}
+
+	commandDir := r.cfg.BackupDir
+	store := snapshot.Store{Dir: r.cfg.BackupDir, IDs: p.IDs()}
+	if r.cfg.Spec.SnapshotMode() {
+		if err := store.Begin(run.ID); err != nil {
+			return failed(-1, fmt.Errorf("snapshot mode: %w", err))
+		}
+		commandDir = path.Join(r.cfg.BackupDir, snapshot.PartialPath(run.ID))
+	}
+	o := r.runCommand(run, p, commandDir, agentVolume)
+	if r.cfg.Spec.SnapshotMode() {
+		o = r.settleSnapshot(store, run.ID, o)
+	}
+	r.measure(store)
+	return o
+}
+
+// runCommand runs the backup command and judges its result: exit 0 is a success only if the
+// app's process lived through the whole run and the folder it wrote to was the volume.
+func (r *Runner) runCommand(run *activeRun, p target.Process, commandDir string, volume fileID) outcome {
+	ctx, cancel := context.WithCancelCause(r.ctx)
+	defer cancel(nil)
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, r.cfg.Spec.Timeout, errTimeout)
+	defer cancelTimeout()
+
+	args := append(append([]string{}, r.cfg.Spec.BackupShell...), r.cfg.Spec.BackupExec)
+	cmd, err := appexec.Start(ctx, appexec.Request{
+		Target: p,
+		Args:   args,
+		Env: []string{
+			shared.EnvBackupDir + "=" + commandDir,
+			shared.EnvName(shared.KeyBackupName) + "=" + r.cfg.Spec.BackupName,
+			shared.EnvPodName + "=" + r.cfg.PodName,
+			shared.EnvPodNamespace + "=" + r.cfg.PodNamespace,
+			shared.EnvRunID + "=" + run.ID,
+		},
+		Logger: r.logger.With("run_id", run.ID),
+		Tail:   run.tail,
+	})
+	if err != nil {
+		if errors.Is(err, target.ErrGone) {
+			err = errTargetGone
+		}
+		return failed(-1, err)
+	}
+	defer cmd.Close()
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if target.WaitExit(watchCtx, p) == nil {
+			cancel(errTargetGone)
+		}
+	}()
+	exitCode, waitErr := cmd.Wait()
+	stopWatch()
+	<-watched
+
+	cause := context.Cause(ctx)
+	switch {
+	case errors.Is(cause, errTimeout):
+		return outcome{result: metrics.ResultTimeout, exitCode: exitCode, err: fmt.Errorf("%w (%s)", errTimeout, r.cfg.Spec.Timeout)}
+	case cause != nil:
+		return failed(exitCode, cause)
+	case waitErr != nil:
+		return failed(exitCode, waitErr)
+	case exitCode != 0:
+		return failed(exitCode, fmt.Errorf("the backup command exited with code %d", exitCode))
+	case !target.Alive(p):
+		return failed(exitCode, errTargetGone)
+	}
+	if st, err := cmd.StatInRoot(r.cfg.BackupDir); err != nil || idOf(st) != volume {
+		return failed(exitCode, errors.Join(errNotTheVolume(r.cfg.BackupDir, "after the run,"), err))
+	}
+	return outcome{result: metrics.ResultSuccess, exitCode: exitCode}
+}
+
+// settleSnapshot completes a successful run's snapshot or removes a failed one's folder.
+func (r *Runner) settleSnapshot(store snapshot.Store, stamp string, o outcome) outcome {
+	if o.result != metrics.ResultSuccess {
+		if err := store.Abort(stamp); err != nil {
+			r.logger.Error("removing the failed run's folder failed", "run_id", stamp, "error", err)
+		}
+		return o
+	}
+	if err := store.Commit(stamp); err != nil {
+		_ = store.Abort(stamp)
+		return failed(o.exitCode, fmt.Errorf("snapshot mode: %w", err))
+	}
+	_, removed, err := store.Prune(r.cfg.Spec.Keep)
+	if err != nil {
+		r.logger.Error("pruning old snapshots failed", "error", err)
+	}
+	if len(removed) > 0 {
+		r.logger.Info("old snapshots removed", "snapshots", removed)
+	}
+	return o
+}
+
+// measure updates the size and snapshot gauges, walking the folder as the app.
+func (r *Runner) measure(store snapshot.Store) {
+	if size, err := snapshot.Size(r.cfg.BackupDir, store.IDs); err == nil {
+		r.metrics.SetSize(size)
+	}
+	if r.cfg.Spec.SnapshotMode() {
+		if n, err := store.Count(); err == nil {
+			r.metrics.SetSnapshots(n)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+// Package backup runs backups: one at a time, in the app container's view, failing every run
+// whose result cannot be trusted, and records them for the status API and the metrics.
+package backup
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/boanu/kab/agent/appexec"
+	"github.com/boanu/kab/agent/metrics"
+	"github.com/boanu/kab/agent/snapshot"
+	"github.com/boanu/kab/agent/target"
+	"github.com/boanu/kab/shared"
+)
+
+// Config is what a Runner needs to know.
+type Config struct {
+	Spec         *shared.Spec
+	Marker       string // KAB_CONTAINER: the app container's name
+	BackupDir    string // the volume's path, the same in the agent and the app
+	PodName      string
+	PodNamespace string
+}
+
+// Runner starts backups, one at a time, and remembers their outcome.
+type Runner struct {
+	cfg     Config
+	finder  target.Finder
+	metrics *metrics.Metrics
+	logger  *slog.Logger
+
+	ctx    context.Context // ends when the agent stops
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+
+	// volumeMu serialises work on the backup folder: a run, and the watcher's cleanup.
+	volumeMu     sync.Mutex
+	staleRemoved bool // guarded by volumeMu
+
+	mu       sync.Mutex
+	running  *activeRun
+	history  []Run
+	stopping bool
+	lastID   string
+	target   *target.Process
+	nextRun  func() (time.Time, bool)
+}
+
+// NewRunner makes a Runner. self is the agent's pid, excluded from discovery with its children.
+func NewRunner(cfg Config, self int, m *metrics.Metrics, logger *slog.Logger) *Runner {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	return &Runner{
+		cfg: cfg, finder: target.Finder{Marker: cfg.Marker, Self: self}, metrics: m, logger: logger,
+		ctx: ctx, cancel: cancel, nextRun: func() (time.Time, bool) { return time.Time{}, false },
+	}
+}
+
+// SetNextRun tells the Runner where to ask for the next scheduled run (for the status API).
+func (r *Runner) SetNextRun(next func() (time.Time, bool)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.nextRun = next
+}
+
+// Start begins a run in the background and returns its id, or a *BusyError naming the
+// running one, or ErrStopping.
+func (r *Runner) Start() (string, error) {
+	run, err := r.begin("manual")
+	if err != nil {
+		return "", err
+	}
+	r.wg.Go(func() { r.execute(run) })
+	return run.ID, nil
+}
+
+// RunScheduled runs one backup and returns when it is over; the scheduler calls it. A run
+// due while another (a manual one) is going is skipped and counted.
+func (r *Runner) RunScheduled() {
+	run, err := r.begin("schedule")
+	var busy *BusyError
+	switch {
+	case errors.As(err, &busy):
+		r.logger.Warn("scheduled backup skipped: another run is going", "running_id", busy.ID)
+		r.metrics.RunSkipped()
+		return
+	case err != nil:
+		return
+	}
+	r.wg.Add(1)
+	defer r.wg.Done()
+	r.execute(run)
+}
+
+// Stop refuses new runs, kills the running one (recorded as failed) and waits for it, at most
+// until ctx ends.
+func (r *Runner) Stop(ctx context.Context) {
+	r.mu.Lock()
+	r.stopping = true
+	r.mu.Unlock()
+	r.cancel(ErrStopping)
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		r.logger.Error("the running backup did not end in time")
+	}
+}
+
+// begin reserves the single run slot.
+func (r *Runner) begin(trigger string) (*activeRun, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopping {
+		return nil, ErrStopping
+	}
+	if r.running != nil {
+		return nil, &BusyError{ID: r.running.ID}
+	}
+	start := time.Now().UTC().Truncate(time.Millisecond)
+	id := snapshot.Stamp(start)
+	if id <= r.lastID {
+		// Two runs within a millisecond (a run that failed at once, then another): the id is
+		// also the snapshot's name, so it must be unique and keep sorting by time.
+		last, _ := time.Parse(snapshot.StampLayout, r.lastID)
+		start = last.Add(time.Millisecond)
+		id = snapshot.Stamp(start)
+	}
+	r.lastID = id
+	r.running = &activeRun{Run: Run{ID: id, Trigger: trigger, Start: start, Result: ResultRunning},
+		tail: appexec.NewTail(tailLines, tailLineBytes), done: make(chan struct{})}
+	return r.running, nil
+}
+
+// finish records the run's outcome and frees the slot.
+func (r *Runner) finish(run *activeRun, o outcome) {
+	end := time.Now().UTC()
+	if end.Before(run.Start) {
+		end = run.Start
+	}
+	rec := run.snapshot(end)
+	rec.End = &end
+	rec.Result, rec.ExitCode = o.result, &o.exitCode
+	if o.err != nil {
+		rec.Error = o.err.Error()
+	}
+	r.metrics.RunDone(o.result, run.Start, end, o.exitCode)
+	r.mu.Lock()
+	r.running = nil
+	r.history = append([]Run{rec}, r.history...)
+	if len(r.history) > historySize {
+		r.history = r.history[:historySize]
+	}
+	r.mu.Unlock()
+	close(run.done)
+	attrs := []any{"run_id", rec.ID, "result", rec.Result, "exit_code", o.exitCode, "duration_seconds", rec.DurationSeconds}
+	if o.err != nil {
+		r.logger.Error("backup failed", append(attrs, "error", rec.Error)...)
+	} else {
+		r.logger.Info("backup succeeded", attrs...)
+	}
+}
+
+// Status is the state for GET /status.
+func (r *Runner) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := Status{BackupName: r.cfg.Spec.BackupName, LastRuns: append([]Run{}, r.history...)}
+	if r.target != nil {
+		pid := r.target.PID
+		st.Target = Target{Found: true, PID: &pid}
+	}
+	if r.running != nil {
+		run := r.running.snapshot(time.Now())
+		st.Running = &run
+	}
+	if t, ok := r.nextRun(); ok {
+		st.NextRun = &t
+	}
+	return st
+}
+
+// setTarget records the discovered process (nil: not found).
+func (r *Runner) setTarget(p *target.Process) {
+	r.mu.Lock()
+	r.target = p
+	r.mu.Unlock()
+	r.metrics.SetTargetUp(p != nil)
+}

@@ -1,0 +1,62 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/boanu/kab/agent/snapshot"
+	"github.com/boanu/kab/agent/target"
+)
+
+// rediscoverEvery is how often the watcher looks for the app while it is not found.
+const rediscoverEvery = 2 * time.Second
+
+// Watch keeps kab_target_up and the status's target current until ctx ends: it finds the app's
+// process, prepares the backup folder for it, then waits for that process to exit (a pidfd,
+// no polling) and looks again — a restarted container has a new pid and start time.
+func (r *Runner) Watch(ctx context.Context) {
+	for ctx.Err() == nil {
+		p, err := r.finder.Find()
+		if err != nil {
+			r.setTarget(nil)
+			if !errors.Is(err, target.ErrNotFound) {
+				r.logger.Warn("looking for the app process failed", "error", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(rediscoverEvery):
+			}
+			continue
+		}
+		r.logger.Info("app process found", "pid", p.PID, "uid", p.UID, "gid", p.GID)
+		r.setTarget(&p)
+		r.prepareFolder(p)
+		if err := target.WaitExit(ctx, p); err == nil {
+			r.logger.Warn("app process exited", "pid", p.PID)
+		}
+	}
+}
+
+// prepareFolder hands a fresh folder to the app and, once per agent start, removes what a
+// killed agent left behind in snapshot mode.
+func (r *Runner) prepareFolder(p target.Process) {
+	r.volumeMu.Lock()
+	defer r.volumeMu.Unlock()
+	if err := handOver(r.cfg.BackupDir, p); err != nil {
+		// Runs fail with the same message until it is fixed; say it now, too.
+		r.logger.Error("the backup folder is not usable by the app", "error", err)
+		return
+	}
+	if r.cfg.Spec.SnapshotMode() && !r.staleRemoved {
+		removed, err := snapshot.Store{Dir: r.cfg.BackupDir, IDs: p.IDs()}.RemoveStale()
+		if err != nil {
+			r.logger.Error("removing stale partial snapshots failed", "error", err)
+			return
+		}
+		r.staleRemoved = true
+		if len(removed) > 0 {
+			r.logger.Info("stale partial snapshots removed", "paths", removed)
+		}
+	}
+}

@@ -1,0 +1,6 @@
+package target
+
+import "syscall"
+
+// errESRCH is what reading /proc/<pid>/… returns when the process exits while it is read.
+var errESRCH = syscall.ESRCH

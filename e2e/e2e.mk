@@ -1,0 +1,24 @@
+# kab images, the kind e2e suite and the demo. Included by the top-level Makefile.
+# Cluster targets (kind-up, kind-down, e2e-images) live in e2e/kind.mk.
+
+.PHONY: images e2e demo
+
+## images: kab-injector:dev and kab-agent:dev (FROM scratch) from the static binaries of `make build`
+images:
+	e2e/scenarios/build-images.sh
+
+## e2e: the kind e2e suite, offline: cluster up, every image built and loaded, kab installed, all scenarios
+# Serial on purpose: the cluster must exist before images are loaded into it.
+# SCENARIOS="03-sqlite 05-snapshots" runs only those (names of e2e/scenarios/*.sh).
+e2e:
+	$(MAKE) --no-print-directory images
+	$(MAKE) --no-print-directory kind-up
+	$(MAKE) --no-print-directory e2e-images
+	e2e/scenarios/run.sh $(SCENARIOS)
+
+## demo: a kind cluster running kab and an example app that backs itself up; prints where to look
+demo:
+	$(MAKE) --no-print-directory images
+	$(MAKE) --no-print-directory kind-up
+	$(MAKE) --no-print-directory e2e-images
+	e2e/demo.sh

@@ -1,0 +1,50 @@
+package mutation
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/boanu/kab/injector/config"
+	"github.com/boanu/kab/shared"
+)
+
+// backupVolume is the shared backup folder as the injector's config describes it. Sources are
+// deep-copied so pods never share pointers with the config (or with each other).
+func backupVolume(source config.Volume) corev1.Volume {
+	v := corev1.Volume{Name: BackupVolumeName}
+	switch {
+	case source.NFS != nil:
+		v.NFS = source.NFS.DeepCopy()
+	case source.HostPath != nil:
+		v.HostPath = source.HostPath.DeepCopy()
+	case source.PersistentVolumeClaim != nil:
+		v.PersistentVolumeClaim = source.PersistentVolumeClaim.DeepCopy()
+	}
+	return v
+}
+
+// backupMount mounts the pod's own folder of the volume: subPath makes the kubelet create
+// <backup-name>, so /kab-backup is that folder and one app never sees another's backups.
+func backupMount(spec *shared.Spec) corev1.VolumeMount {
+	return corev1.VolumeMount{Name: BackupVolumeName, MountPath: shared.BackupDir, SubPath: spec.BackupName}
+}
+
+func addBackupMount(c *corev1.Container, spec *shared.Spec) {
+	c.VolumeMounts = append(c.VolumeMounts, backupMount(spec))
+}
+
+// setEnv sets a variable, replacing an earlier definition: with a duplicate name the kubelet
+// would pick one silently, and kab's values (the marker, the backup dir) must be the ones seen.
+func setEnv(c *corev1.Container, vars ...corev1.EnvVar) {
+	for _, v := range vars {
+		replaced := false
+		for i := range c.Env {
+			if c.Env[i].Name == v.Name {
+				c.Env[i] = v
+				replaced = true
+			}
+		}
+		if !replaced {
+			c.Env = append(c.Env, v)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package webhook
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/boanu/kab/injector/config"
+)
+
+// MaxBodyBytes caps an AdmissionReview body. The API server's own request limit is 3 MiB, but
+// a pod worth admitting is a few KiB; the cap keeps a bad client from making the injector
+// buffer what it will never accept.
+const MaxBodyBytes = 1 << 20
+
+type handler struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// NewHandler serves POST /mutate, GET /healthz, GET /readyz and GET /metrics (from reg, which
+// also receives the admission metrics). See the package documentation for the answers.
+func NewHandler(cfg *config.Config, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{cfg: cfg, log: log, metrics: m}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /mutate", h.serveMutate)
+	ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") }
+	// Serving at all means the listener is up and a certificate was found for the handshake:
+	// there is no other state the injector could be unready in.
+	mux.HandleFunc("GET /healthz", ok)
+	mux.HandleFunc("GET /readyz", ok)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return mux, nil
+}
+
+func (h *handler) serveMutate(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	v := h.mutate(w, r)
+	h.metrics.admissions.WithLabelValues(v.result).Inc()
+	h.metrics.duration.Observe(time.Since(start).Seconds())
+
+	attrs := []any{"result", v.result, "duration", time.Since(start)}
+	if v.response != nil {
+		attrs = append(attrs, "uid", v.response.UID)
+	}
+	if v.pod != "" {
+		attrs = append(attrs, "pod", v.pod)
+	}
+	switch {
+	case v.result == ResultError:
+		h.log.Warn("admission failed", append(attrs, "err", v.reason)...)
+	case v.reason != nil:
+		h.log.Info("admission denied", append(attrs, "reason", v.reason.Error())...)
+	default:
+		h.log.Debug("admission", attrs...)
+	}
+}
+
+// mutate reads the request and writes the answer; it returns what happened for the caller's
+// metrics and log line.
+func (h *handler) mutate(w http.ResponseWriter, r *http.Request) verdict {
+	if mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mediaType != "application/json" {
+		http.Error(w, "Content-Type must be application/json", http.StatusUnsupportedMediaType)
+		return verdict{result: ResultError, reason: errors.New("content type " + r.Header.Get("Content-Type"))}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, "AdmissionReview larger than 1 MiB", http.StatusRequestEntityTooLarge)
+		} else {
+			http.Error(w, "cannot read the body", http.StatusBadRequest)
+		}
+		return verdict{result: ResultError, reason: err}
+	}
+	review, err := decodeReview(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return verdict{result: ResultError, reason: err}
+	}
+
+	v := admit(review.Request, h.cfg)
+	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: v.response})
+	if err != nil {
+		http.Error(w, "cannot encode the answer", http.StatusInternalServerError)
+		return verdict{result: ResultError, reason: err}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+	return v
+}
