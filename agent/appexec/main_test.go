@@ -1,7 +1,6 @@
 package appexec_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/boanu/kab/agent/appexec"
@@ -15,5 +14,4 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	goleak.VerifyTestMain(m)
-	os.Exit(0)
 }

@@ -39,7 +39,7 @@ func (r *Runner) execute(run *activeRun) {
 func (r *Runner) attempt(run *activeRun) outcome {
 	log := r.logger.With("run_id", run.ID)
 	log.Info("backup started", "trigger", run.Trigger)
-	p, err := r.finder.Find()
+	p, err := r.findTarget()
 	if err != nil {
 		r.setTarget(nil)
 		return failed(-1, err)

@@ -167,7 +167,6 @@ func (r *Runner) finish(run *activeRun, o outcome) {
 // Status is the state for GET /status.
 func (r *Runner) Status() Status {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	st := Status{BackupName: r.cfg.Spec.BackupName, LastRuns: append([]Run{}, r.history...)}
 	if r.target != nil {
 		pid := r.target.PID
@@ -177,7 +176,11 @@ func (r *Runner) Status() Status {
 		run := r.running.snapshot(time.Now())
 		st.Running = &run
 	}
-	if t, ok := r.nextRun(); ok {
+	nextRun := r.nextRun
+	r.mu.Unlock()
+	// Asked outside the lock: the scheduler answers from its own goroutine, which may be
+	// starting a run that needs the lock.
+	if t, ok := nextRun(); ok {
 		st.NextRun = &t
 	}
 	return st

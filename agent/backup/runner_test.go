@@ -70,3 +70,35 @@ func TestOneRunAtATimeAndNoneAfterStop(t *testing.T) {
 		t.Errorf("Start after Stop: %v, want ErrStopping", err)
 	}
 }
+
+// A scheduled run due during a manual one is skipped and counted.
+func TestScheduledRunDuringAManualOneIsSkipped(t *testing.T) {
+	r := newRunner(t)
+	run, err := r.begin("manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.RunScheduled()
+	r.finish(run, failed(-1, errors.New("test")))
+	if got := gathered(t, r, "kab_backup_runs_skipped_total"); got != 1 {
+		t.Errorf("skipped %v, want 1", got)
+	}
+	if n := len(r.Status().LastRuns); n != 1 {
+		t.Errorf("%d runs recorded, want only the manual one", n)
+	}
+}
+
+func gathered(t *testing.T, r *Runner, name string) float64 {
+	t.Helper()
+	families, err := r.metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}

@@ -60,3 +60,15 @@ func (r *Runner) prepareFolder(p target.Process) {
 		}
 	}
 }
+
+// findTarget returns the process the watcher found if it still runs, else scans again: a scan
+// reads every process's status and environ, the check one stat file.
+func (r *Runner) findTarget() (target.Process, error) {
+	r.mu.Lock()
+	known := r.target
+	r.mu.Unlock()
+	if known != nil && target.Alive(*known) {
+		return *known, nil
+	}
+	return r.finder.Find()
+}

@@ -37,11 +37,12 @@ func startWithMarker(t *testing.T, script string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(sandbox.Busybox(t), "sh", "-c", script)
 	cmd.Env = []string{"KAB_CONTAINER=" + sandbox.Marker}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1000, Gid: 1000}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1000, Gid: 1000}, Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// Kill the whole group: a shell's background child would outlive it, marker and all.
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
 	return cmd
 }
 

@@ -8,12 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pollInterval bounds how late a change is seen where pidfds are unavailable, and how often
-// a waiter looks at its context.
+// pollInterval bounds how late a change is seen where pidfds are unavailable.
 const pollInterval = 500 * time.Millisecond
 
 // WaitExit returns nil once p has exited (or its pid belongs to another process), or the
-// context's error. A pidfd reports the exit at once; without one it polls the start time.
+// context's error. A pidfd reports the exit at once and costs no wake-ups while the app runs
+// (an idle agent waits here); without one it polls the start time.
 func WaitExit(ctx context.Context, p Process) error {
 	fd, err := unix.PidfdOpen(p.PID, 0)
 	if err != nil {
@@ -24,17 +24,37 @@ func WaitExit(ctx context.Context, p Process) error {
 	if !Alive(p) {
 		return nil
 	}
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
+	// A pipe the context's end writes to, so one blocking poll waits for either.
+	var wake [2]int
+	if err := unix.Pipe2(wake[:], unix.O_CLOEXEC); err != nil {
+		return pollExit(ctx, p)
+	}
+	woke := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_, _ = unix.Write(wake[1], []byte{0})
+		close(woke)
+	})
+	defer func() {
+		if !stop() {
+			<-woke // the write may still be going: close the pipe only after it
 		}
-		n, err := unix.Poll(fds, int(pollInterval/time.Millisecond))
-		if err != nil && !errors.Is(err, unix.EINTR) {
+		unix.Close(wake[0])
+		unix.Close(wake[1])
+	}()
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake[0]), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
 			return pollExit(ctx, p)
 		}
-		if n > 0 {
+		if fds[0].Revents != 0 {
 			return nil
+		}
+		if fds[1].Revents != 0 {
+			return ctx.Err()
 		}
 	}
 }

@@ -38,7 +38,7 @@ build_busybox() {
   if [[ ! -x "$dir/root/bin/busybox" ]]; then
     log "fetching busybox-static $version (apt-get download)"
     rm -rf "$dir" && mkdir -p "$dir"
-    (cd "$dir" && apt-get download -qq "busybox-static=$version" >&2 && dpkg-deb -x ./*.deb root)
+    (cd "$dir" && apt-get download -qq -o APT::Sandbox::User=root "busybox-static=$version" >&2 && dpkg-deb -x ./*.deb root)
   fi
   ctx="$dir/ctx"
   rm -rf "$ctx" && mkdir -p "$ctx/bin" "$ctx/etc" "$ctx/tmp" && chmod 1777 "$ctx/tmp"
@@ -55,7 +55,7 @@ ENV PATH=/bin
 CMD ["/bin/sh"]
 DOCKERFILE
   rm -f "$ctx/Dockerfile.tmp"
-  DOCKER_BUILDKIT=0 docker build -q -t "$BUSYBOX_IMAGE" "$ctx" >/dev/null
+  docker_build -t "$BUSYBOX_IMAGE" "$ctx"
   docker run --rm "$BUSYBOX_IMAGE" sh -c 'ps >/dev/null && nc --help >/dev/null 2>&1; test -x /bin/httpd' \
     || die "$BUSYBOX_IMAGE does not work (sh/ps/nc/httpd)"
   log "built $BUSYBOX_IMAGE"

@@ -79,7 +79,7 @@ scratch_image() {
     echo "ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     [[ -z "$entry" ]] || echo "ENTRYPOINT [\"/usr/local/bin/${bin##*/}\"]"
   } >"$ctx/Dockerfile"
-  DOCKER_BUILDKIT=0 docker build -q -t "$name" "$ctx" >/dev/null
+  docker_build -t "$name" "$ctx"
 }
 
 pause_image=""
@@ -95,7 +95,7 @@ for image in "${wanted[@]}"; do
       ctx="$build_dir/img-kube-proxy"; mkdir -p "$ctx"
       cp -l "$k8s_bin/kube-proxy" "$ctx/" 2>/dev/null || cp "$k8s_bin/kube-proxy" "$ctx/"
       printf 'FROM %s\nCOPY kube-proxy /usr/local/bin/kube-proxy\n' "$slim_rootfs" >"$ctx/Dockerfile"
-      DOCKER_BUILDKIT=0 docker build -q -t "$image" "$ctx" >/dev/null ;;
+      docker_build -t "$image" "$ctx" ;;
     *) die "kubeadm wants an image this script does not know how to build: $image" ;;
   esac
   component_images+=("$image")
@@ -113,7 +113,7 @@ cp "${tool[crictl]}/crictl" "$ctx/bin/"
 for b in kubelet kubeadm kubectl; do cp -l "$k8s_bin/$b" "$ctx/kube/" 2>/dev/null || cp "$k8s_bin/$b" "$ctx/kube/"; done
 echo "$KAB_K8S_VERSION" >"$ctx/version"
 sed -i "s#@PAUSE_IMAGE@#$pause_image#" "$ctx/containerd-config.toml"
-DOCKER_BUILDKIT=0 docker build -q --build-arg ROOTFS="$node_rootfs" -t "kab-e2e/node-base:$key" "$ctx" >/dev/null
+docker_build --build-arg ROOTFS="$node_rootfs" -t "kab-e2e/node-base:$key" "$ctx"
 
 # Import the component images into the node's containerd. Only the content store is needed
 # (--no-unpack: the CRI plugin unpacks on first use, on the node's /var volume); the

@@ -128,3 +128,15 @@ docker_stop_if_started_now() {
   [[ "$KAB_DOCKER_STARTED_NOW" == 1 ]] || return 0
   docker_stop_if_ours
 }
+
+# docker_build ARGS... : `docker build` with the classic builder (no buildx plugin needed, works
+# with Debian's Docker 20.10) that stays quiet unless it fails.
+docker_build() {
+  local out
+  out="$(mktemp)"
+  if ! DOCKER_BUILDKIT=0 docker build -q "$@" >"$out" 2>&1; then
+    cat "$out" >&2; rm -f "$out"
+    return 1
+  fi
+  rm -f "$out"
+}

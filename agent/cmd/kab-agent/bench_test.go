@@ -49,17 +49,23 @@ func BenchmarkTriggerToCommandStart(b *testing.B) {
 		Env: agentEnv(`echo go > "$KAB_BACKUP_DIR/started"`),
 	})
 	c := benchClient(b, agent)
+	// Opened read-write so reads wait for the command's line instead of seeing EOF, with a
+	// deadline so a broken agent fails the benchmark instead of hanging it.
+	started, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer started.Close()
+	line := make([]byte, 3)
 	b.ResetTimer()
 	for range b.N {
 		if code, body, err := c.BackupNow(bg); err != nil || code != 202 {
 			b.Fatalf("POST /backup: %d %s %v", code, body, err)
 		}
-		f, err := os.Open(fifo) // returns once the command opened it for writing
-		if err != nil {
-			b.Fatal(err)
+		_ = started.SetReadDeadline(time.Now().Add(waitLimit))
+		if _, err := io.ReadFull(started, line); err != nil {
+			b.Fatalf("the command did not start: %v\n%s", err, agent.Log())
 		}
-		_, _ = io.ReadAll(f)
-		f.Close()
 		b.StopTimer()
 		waitIdle(b, c)
 		b.StartTimer()

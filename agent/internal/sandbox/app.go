@@ -20,7 +20,7 @@ type AppOptions struct {
 	UID, GID  int
 	Groups    []int
 	Caps      []int    // bounding set of a root app; nil keeps all
-	Env       []string // besides KAB_CONTAINER=app, PATH and HOME
+	Env       []string // besides KAB_CONTAINER=<Marker>, PATH and HOME
 	Dir       string   // working directory; /data by default
 	Script    string   // the app's main program; sleeps by default
 }
@@ -32,8 +32,9 @@ type App struct {
 	done   chan struct{}
 }
 
-// Marker is the container name the apps carry as KAB_CONTAINER.
-const Marker = "app"
+// Marker is the container name the apps carry as KAB_CONTAINER. It is unique per test
+// process so that an app of another test run on the same machine is never found.
+var Marker = fmt.Sprintf("app-%d", os.Getpid())
 
 // StartApp builds a root file system in a fresh folder and starts the app in it.
 func StartApp(t testing.TB, opts AppOptions) *App {
