@@ -133,9 +133,6 @@ func (c *Command) startAsApp(ctx context.Context, req Request, stdout, stderr *o
 // PID is the command's pid, which is also its process group id.
 func (c *Command) PID() int { return c.cmd.Process.Pid }
 
-// Kill kills the command's process group now.
-func (c *Command) Kill() { _ = unix.Kill(-c.cmd.Process.Pid, unix.SIGKILL) }
-
 // Wait waits for the command, kills what it left behind (its group and orphans re-parented to
 // the agent), waits for its output to drain and returns the exit code: 128+signal when it was
 // killed by a signal.

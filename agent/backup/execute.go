@@ -32,8 +32,8 @@ func failed(exitCode int, err error) outcome {
 
 // execute runs one backup from discovery to housekeeping and records it.
 func (r *Runner) execute(run *activeRun) {
-	o := r.attempt(run)
-	r.finish(run, o)
+	defer r.wg.Done()
+	r.finish(run, r.attempt(run))
 }
 
 func (r *Runner) attempt(run *activeRun) outcome {
@@ -45,10 +45,9 @@ func (r *Runner) attempt(run *activeRun) outcome {
 		return failed(-1, err)
 	}
 	r.setTarget(&p)
-	r.prepareFolder(p)
 	r.volumeMu.Lock()
 	defer r.volumeMu.Unlock()
-	if err := handOver(r.cfg.BackupDir, p); err != nil {
+	if err := r.readyFolder(p); err != nil {
 		return failed(-1, err)
 	}
 	agentVolume, err := volumeID(r.cfg.BackupDir)
@@ -98,12 +97,17 @@ func (r *Runner) runCommand(run *activeRun, p target.Process, commandDir string,
 		Tail:   run.tail,
 	})
 	if err != nil {
-		if errors.Is(err, target.ErrGone) {
+		switch {
+		case context.Cause(ctx) != nil:
+			err = context.Cause(ctx) // stopping, or the app went away meanwhile
+		case errors.Is(err, target.ErrGone):
 			err = errTargetGone
 		}
 		return failed(-1, err)
 	}
 	defer cmd.Close()
+	r.logger.Info("backup command started", "run_id", run.ID, "pid", cmd.PID(), "target_pid", p.PID,
+		"uid", p.UID, "gid", p.GID, "dir", cmd.Dir, "backup_dir", commandDir)
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})

@@ -44,7 +44,6 @@ const historySize = 10
 type activeRun struct {
 	Run
 	tail *appexec.Tail
-	done chan struct{} // closed when the run is recorded
 }
 
 func (a *activeRun) snapshot(now time.Time) Run {

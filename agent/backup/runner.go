@@ -72,7 +72,7 @@ func (r *Runner) Start() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.wg.Go(func() { r.execute(run) })
+	go r.execute(run)
 	return run.ID, nil
 }
 
@@ -89,8 +89,6 @@ func (r *Runner) RunScheduled() {
 	case err != nil:
 		return
 	}
-	r.wg.Add(1)
-	defer r.wg.Done()
 	r.execute(run)
 }
 
@@ -130,8 +128,11 @@ func (r *Runner) begin(trigger string) (*activeRun, error) {
 		id = snapshot.Stamp(start)
 	}
 	r.lastID = id
+	// Counted here, under the lock Stop takes to set stopping, so Stop waits for every run
+	// that began before it.
+	r.wg.Add(1)
 	r.running = &activeRun{Run: Run{ID: id, Trigger: trigger, Start: start, Result: ResultRunning},
-		tail: appexec.NewTail(tailLines, tailLineBytes), done: make(chan struct{})}
+		tail: appexec.NewTail(tailLines, tailLineBytes)}
 	return r.running, nil
 }
 
@@ -155,7 +156,6 @@ func (r *Runner) finish(run *activeRun, o outcome) {
 		r.history = r.history[:historySize]
 	}
 	r.mu.Unlock()
-	close(run.done)
 	attrs := []any{"run_id", rec.ID, "result", rec.Result, "exit_code", o.exitCode, "duration_seconds", rec.DurationSeconds}
 	if o.err != nil {
 		r.logger.Error("backup failed", append(attrs, "error", rec.Error)...)

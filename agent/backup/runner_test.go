@@ -42,7 +42,7 @@ func TestRunIDsAreUniqueAndOrdered(t *testing.T) {
 			t.Errorf("id %q after %q", run.ID, last)
 		}
 		last = run.ID
-		r.finish(run, failed(-1, errors.New("test")))
+		endRun(r, run, failed(-1, errors.New("test")))
 	}
 }
 
@@ -57,7 +57,7 @@ func TestOneRunAtATimeAndNoneAfterStop(t *testing.T) {
 	if _, err := r.Start(); !errors.As(err, &busy) || busy.ID != run.ID {
 		t.Errorf("Start during a run: %v, want busy with %s", err, run.ID)
 	}
-	r.finish(run, r.attempt(run))
+	r.execute(run)
 	st := r.Status()
 	if len(st.LastRuns) != 1 || st.LastRuns[0].Result != metrics.ResultFailure || *st.LastRuns[0].ExitCode != -1 {
 		t.Fatalf("status %+v", st)
@@ -79,7 +79,7 @@ func TestScheduledRunDuringAManualOneIsSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.RunScheduled()
-	r.finish(run, failed(-1, errors.New("test")))
+	endRun(r, run, failed(-1, errors.New("test")))
 	if got := gathered(t, r, "kab_backup_runs_skipped_total"); got != 1 {
 		t.Errorf("skipped %v, want 1", got)
 	}
@@ -101,4 +101,10 @@ func gathered(t *testing.T, r *Runner, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// endRun ends a run begun by the test as execute would.
+func endRun(r *Runner, run *activeRun, o outcome) {
+	r.finish(run, o)
+	r.wg.Done()
 }

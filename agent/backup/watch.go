@@ -38,27 +38,34 @@ func (r *Runner) Watch(ctx context.Context) {
 	}
 }
 
-// prepareFolder hands a fresh folder to the app and, once per agent start, removes what a
-// killed agent left behind in snapshot mode.
+// prepareFolder readies the folder for a newly found app process; see readyFolder.
 func (r *Runner) prepareFolder(p target.Process) {
 	r.volumeMu.Lock()
 	defer r.volumeMu.Unlock()
-	if err := handOver(r.cfg.BackupDir, p); err != nil {
+	if err := r.readyFolder(p); err != nil {
 		// Runs fail with the same message until it is fixed; say it now, too.
 		r.logger.Error("the backup folder is not usable by the app", "error", err)
-		return
+	}
+}
+
+// readyFolder hands a fresh folder to the app and, once per agent start, removes what a
+// killed agent left behind in snapshot mode. The caller holds volumeMu.
+func (r *Runner) readyFolder(p target.Process) error {
+	if err := handOver(r.cfg.BackupDir, p); err != nil {
+		return err
 	}
 	if r.cfg.Spec.SnapshotMode() && !r.staleRemoved {
 		removed, err := snapshot.Store{Dir: r.cfg.BackupDir, IDs: p.IDs()}.RemoveStale()
 		if err != nil {
 			r.logger.Error("removing stale partial snapshots failed", "error", err)
-			return
+			return nil // not a reason to fail runs: the next start tries again
 		}
 		r.staleRemoved = true
 		if len(removed) > 0 {
 			r.logger.Info("stale partial snapshots removed", "paths", removed)
 		}
 	}
+	return nil
 }
 
 // findTarget returns the process the watcher found if it still runs, else scans again: a scan

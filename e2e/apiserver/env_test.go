@@ -519,3 +519,14 @@ func toYAML(v any) string {
 	}
 	return string(out)
 }
+
+// freePort reserves nothing: it finds a port free now, for an injector the test starts later.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables here are used by the scripts that source this file
 # Cluster helpers shared by up.sh, down.sh and the smoke test. Source after common.sh.
 
 KAB_E2E_HOSTDIR="${KAB_E2E_HOSTDIR:-$KAB_CACHE_DIR/e2e-backups}"

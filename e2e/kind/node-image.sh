@@ -51,9 +51,9 @@ trap cleanup EXIT
 log "step 1/4: binaries"
 k8s_bin="$("$KAB_ROOT/e2e/lib/build-k8s.sh" "${K8S_COMPONENTS[@]}")"
 etcd_bin="$("$KAB_ROOT/e2e/lib/build-etcd.sh")"
+tools_out="$("$here/build-tools.sh" containerd crictl coredns pause)"
 declare -A tool
-while IFS='=' read -r name dir; do tool[$name]="$dir"; done \
-  < <("$here/build-tools.sh" containerd crictl coredns pause)
+while IFS='=' read -r name dir; do tool[$name]="$dir"; done <<<"$tools_out"
 
 # --- 2. root filesystems -----------------------------------------------------------------
 log "step 2/4: Debian root filesystems"
@@ -63,7 +63,9 @@ slim_rootfs="$("$here/rootfs.sh" slim "${SLIM_PACKAGES[@]}")"
 # --- 3. component images, named as kubeadm expects them -----------------------------------
 log "step 3/4: component images"
 rm -rf "$build_dir" && mkdir -p "$build_dir"
-mapfile -t wanted < <("$k8s_bin/kubeadm" config images list --kubernetes-version "$KAB_K8S_VERSION" 2>/dev/null)
+images_out="$("$k8s_bin/kubeadm" config images list --kubernetes-version "$KAB_K8S_VERSION" 2>/dev/null)" \
+  || die "kubeadm config images list failed"
+mapfile -t wanted <<<"$images_out"
 [[ ${#wanted[@]} -ge 7 ]] || die "kubeadm config images list gave: ${wanted[*]:-nothing}"
 
 # scratch_image NAME BINARY [ENTRYPOINT] : a FROM-scratch image with one static binary.

@@ -45,9 +45,8 @@ apt_ensure() {
   local cmd="$1"; shift
   command -v "$cmd" >/dev/null 2>&1 && return 0
   log "installing $* (apt) for $cmd"
-  if [[ ! -d /var/lib/apt/lists ]] || [[ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]]; then
-    apt-get update -qq >&2
-  fi
+  # A fresh machine may have no package lists yet.
+  compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 \
     || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2; }
 }

@@ -19,7 +19,8 @@ on_exit() {
     return 0
   fi
   warn "e2e-smoke FAILED at check: $check"
-  local dir="$KAB_ARTIFACTS_DIR/smoke-$(date +%Y%m%dT%H%M%S)"
+  local dir
+  dir="$KAB_ARTIFACTS_DIR/smoke-$(date +%Y%m%dT%H%M%S)"
   mkdir -p "$dir"
   kctl -n "$NS" get all,events -o wide >"$dir/resources.txt" 2>&1 || true
   kctl -n "$NS" describe pods >"$dir/describe-pods.txt" 2>&1 || true

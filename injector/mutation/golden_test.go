@@ -37,8 +37,12 @@ func TestGolden(t *testing.T) {
 			rawPod := yamlToJSON(t, input)
 			cfg := caseConfig(t, name)
 			pod := decodePod(t, rawPod)
+			before := encode(t, pod)
 
 			mutated, outcome, err := mutation.Mutate(pod, cfg)
+			if !bytes.Equal(encode(t, pod), before) {
+				t.Fatal("Mutate modified its input")
+			}
 			errorGolden := filepath.Join("testdata", name+".error.golden")
 			podGolden := filepath.Join("testdata", name+".golden.yaml")
 			if err != nil {

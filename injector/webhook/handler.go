@@ -52,20 +52,22 @@ func (h *handler) serveMutate(w http.ResponseWriter, r *http.Request) {
 	h.metrics.admissions.WithLabelValues(v.result).Inc()
 	h.metrics.duration.Observe(time.Since(start).Seconds())
 
-	attrs := []any{"result", v.result, "duration", time.Since(start)}
+	attrs := []any{"result", v.result, "duration_seconds", time.Since(start).Seconds()}
 	if v.response != nil {
 		attrs = append(attrs, "uid", v.response.UID)
 	}
 	if v.pod != "" {
 		attrs = append(attrs, "pod", v.pod)
 	}
-	switch {
-	case v.result == ResultError:
+	switch v.result {
+	case ResultError:
 		h.log.Warn("admission failed", append(attrs, "err", v.reason)...)
-	case v.reason != nil:
+	case ResultDenied:
 		h.log.Info("admission denied", append(attrs, "reason", v.reason.Error())...)
+	case ResultInjected:
+		h.log.Info("admission injected", attrs...)
 	default:
-		h.log.Debug("admission", attrs...)
+		h.log.Debug("admission skipped", attrs...)
 	}
 }
 

@@ -52,7 +52,7 @@ func Serve(ctx context.Context, ln net.Listener, handler http.Handler, getCertif
 		return fmt.Errorf("admission server stopped: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down admission webhook", "timeout", ShutdownTimeout)
+	log.Info("shutting down admission webhook", "timeout", ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 	defer cancel()
 	shutdownErr := srv.Shutdown(shutdownCtx)

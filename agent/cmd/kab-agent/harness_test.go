@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +167,19 @@ func deref(p *int) any {
 		return nil
 	}
 	return *p
+}
+
+func metricValue(t *testing.T, text, series string) float64 {
+	t.Helper()
+	for l := range strings.SplitSeq(text, "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("metrics lack %s", series)
+	return 0
 }
