@@ -220,8 +220,7 @@ func (m *Manager) ensureSecret(ctx context.Context) (*material, string, error) {
 			}
 			created, err := secrets.Create(ctx, m.newSecret(data), metav1.CreateOptions{})
 			if apierrors.IsAlreadyExists(err) {
-				m.log.Info("the other replica created the TLS Secret first; using its certificate")
-				continue
+				return mat, "", nil
 			}
 			if err != nil {
 				return nil, "", fmt.Errorf("create secret %s/%s: %w", m.opts.Namespace, m.opts.SecretName, err)

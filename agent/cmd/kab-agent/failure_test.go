@@ -45,6 +45,9 @@ func TestAppKilledMidRunThenRestarted(t *testing.T) {
 		t.Errorf("the failed run's folder is still there: %v", err)
 	}
 
+	waitFor(t, "the agent to notice the app is gone", func() bool { return !status(t, agent).Target.Found })
+	wantMetric(t, metricsText(t, agent), `kab_target_up{backup_name="my-app"} 0`)
+
 	if err := os.Remove(filepath.Join(app.Rootfs, "data", "slow")); err != nil {
 		t.Fatal(err)
 	}
