@@ -220,7 +220,8 @@ func (m *Manager) ensureSecret(ctx context.Context) (*material, string, error) {
 			}
 			created, err := secrets.Create(ctx, m.newSecret(data), metav1.CreateOptions{})
 			if apierrors.IsAlreadyExists(err) {
-				return mat, "", nil
+				m.log.Info("the other replica created the TLS Secret first; using its certificate")
+				continue
 			}
 			if err != nil {
 				return nil, "", fmt.Errorf("create secret %s/%s: %w", m.opts.Namespace, m.opts.SecretName, err)
