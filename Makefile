@@ -10,12 +10,26 @@ GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -trimpath -ld
 PKGS      := ./shared/... ./injector/... ./agent/... ./deploy/...
 FUZZTIME  ?= 30s
 
-.PHONY: build test lint fuzz bench
+.PHONY: build test lint fuzz bench deps check
 
 ## build: static bin/kab-injector and bin/kab-agent (CGO_ENABLED=0, for images FROM scratch)
 build:
 	$(GOBUILD) -o $(BIN)/kab-injector ./injector/cmd/kab-injector
 	$(GOBUILD) -o $(BIN)/kab-agent ./agent/cmd/kab-agent
+
+## check: everything CI runs, on a fresh machine: unit tests, the real kube-apiserver, the kind smoke
+## test and the kind e2e suite (the cluster is deleted afterwards, also when a step fails)
+check: deps
+	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory test-integration
+	$(MAKE) --no-print-directory kind-up
+	$(MAKE) --no-print-directory e2e-smoke || { $(MAKE) --no-print-directory kind-down; exit 1; }
+	$(MAKE) --no-print-directory e2e || { $(MAKE) --no-print-directory kind-down; exit 1; }
+	$(MAKE) --no-print-directory kind-down
+
+## deps: what the unit tests need from Debian (a static busybox for the agent's test apps)
+deps:
+	e2e/lib/host-deps.sh
 
 ## test: lint, then unit, golden and real-process tests with the race detector (as root)
 test: lint
