@@ -25,6 +25,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,15 +56,16 @@ const (
 
 // manifest is deploy/base as `kubectl kustomize` renders it: what users apply.
 type manifest struct {
-	Namespace          *corev1.Namespace
-	ServiceAccount     *corev1.ServiceAccount
-	Role               *rbacv1.Role
-	RoleBinding        *rbacv1.RoleBinding
-	ClusterRole        *rbacv1.ClusterRole
-	ClusterRoleBinding *rbacv1.ClusterRoleBinding
-	Service            *corev1.Service
-	Deployment         *appsv1.Deployment
-	Webhook            *admissionregistrationv1.MutatingWebhookConfiguration
+	Namespace           *corev1.Namespace
+	ServiceAccount      *corev1.ServiceAccount
+	Role                *rbacv1.Role
+	RoleBinding         *rbacv1.RoleBinding
+	ClusterRole         *rbacv1.ClusterRole
+	ClusterRoleBinding  *rbacv1.ClusterRoleBinding
+	Service             *corev1.Service
+	Deployment          *appsv1.Deployment
+	PodDisruptionBudget *policyv1.PodDisruptionBudget
+	Webhook             *admissionregistrationv1.MutatingWebhookConfiguration
 }
 
 // loadManifest renders deploy/base with the kubectl built for the project's Kubernetes version
@@ -118,13 +120,13 @@ func loadManifest(t *testing.T) *manifest {
 			m.Deployment = o
 		case *admissionregistrationv1.MutatingWebhookConfiguration:
 			m.Webhook = o
+		case *policyv1.PodDisruptionBudget:
+			m.PodDisruptionBudget = o
 		case *corev1.ConfigMap:
 			if _, err := config.Parse([]byte(o.Data["config.yaml"])); err != nil {
 				t.Errorf("the injector ConfigMap's config.yaml does not load: %v", err)
 			}
 		default:
-			// PodDisruptionBudget and anything an overlay adds are not the API-facing
-			// objects under test here.
 			t.Logf("manifest: not used by the integration test: %T", obj)
 		}
 	}
@@ -133,6 +135,7 @@ func loadManifest(t *testing.T) *manifest {
 		"RoleBinding": m.RoleBinding != nil, "ClusterRole": m.ClusterRole != nil,
 		"ClusterRoleBinding": m.ClusterRoleBinding != nil, "Service": m.Service != nil,
 		"Deployment": m.Deployment != nil, "MutatingWebhookConfiguration": m.Webhook != nil,
+		"PodDisruptionBudget": m.PodDisruptionBudget != nil,
 	} {
 		if !present {
 			t.Fatalf("deploy/base renders no %s", name)

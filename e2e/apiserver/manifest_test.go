@@ -3,6 +3,7 @@
 package apiserver
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -135,4 +136,36 @@ func subjectsOf(subjects []rbacv1.Subject) []rbacSubject {
 		out = append(out, rbacSubject{s.Kind, s.Namespace, s.Name})
 	}
 	return out
+}
+
+// TestManifestAcceptedByAPIServer: the API server's validation accepts the injector's own
+// workload objects, and its pod passes the Pod Security level the manifest puts on kab's
+// namespace (restricted) — checked by server-side dry-run, as `kubectl apply --dry-run=server`.
+func TestManifestAcceptedByAPIServer(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	dryRun := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	m := e.manifest
+	if m.Namespace.Labels["pod-security.kubernetes.io/enforce"] == "" {
+		t.Errorf("namespace %s enforces no Pod Security level", m.Namespace.Name)
+	}
+
+	if _, err := e.admin.AppsV1().Deployments(m.Deployment.Namespace).Create(ctx, m.Deployment, dryRun); err != nil {
+		t.Errorf("Deployment: %v", err)
+	}
+	if _, err := e.admin.PolicyV1().PodDisruptionBudgets(m.PodDisruptionBudget.Namespace).Create(ctx, m.PodDisruptionBudget, dryRun); err != nil {
+		t.Errorf("PodDisruptionBudget: %v", err)
+	}
+	svc := m.Service.DeepCopy()
+	svc.Name += "-dry-run" // the test's ExternalName stand-in already has the name
+	if _, err := e.admin.CoreV1().Services(svc.Namespace).Create(ctx, svc, dryRun); err != nil {
+		t.Errorf("Service: %v", err)
+	}
+	// Deployments are not checked by Pod Security enforcement, only their pods are.
+	pod := &corev1.Pod{ObjectMeta: m.Deployment.Spec.Template.ObjectMeta, Spec: m.Deployment.Spec.Template.Spec}
+	pod.Name = "kab-injector-dry-run"
+	pod.Namespace = m.Deployment.Namespace
+	if _, err := e.admin.CoreV1().Pods(pod.Namespace).Create(ctx, pod, dryRun); err != nil {
+		t.Errorf("injector pod in %s: %v", pod.Namespace, err)
+	}
 }

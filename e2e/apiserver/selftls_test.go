@@ -27,7 +27,8 @@ import (
 //     serve it;
 //   - the caBundle of every webhook in the configuration becomes that CA;
 //   - the API server's calls go through (pods are admitted injected, via either injector);
-//   - a restarted injector reuses the Secret instead of making a new certificate.
+//   - a restarted injector reuses the Secret instead of making a new certificate;
+//   - a caBundle reset by someone else is put back.
 func TestSelfManagedTLS(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
@@ -107,7 +108,10 @@ func TestSelfManagedTLS(t *testing.T) {
 	// what the old ones did.
 	injA.stop()
 	injB.stop()
-	restarted, err := startSelfTLS(t, saClient, opts)
+	// (Checking often here, so the caBundle repair below shows within the test's patience.)
+	restartOpts := opts
+	restartOpts.CheckInterval = 200 * time.Millisecond
+	restarted, err := startSelfTLS(t, saClient, restartOpts)
 	if err != nil {
 		t.Fatalf("restarted injector: %v", err)
 	}
@@ -124,6 +128,26 @@ func TestSelfManagedTLS(t *testing.T) {
 	}
 	e.waitUntilCalled(t, injC)
 	e.createInjected(t, ns, "after-restart")
+
+	// Someone replaces the configuration with the manifest's caBundle-less one (kubectl replace,
+	// a Helm upgrade): kab pods would be rejected until the injector puts its CA back.
+	e.registerWebhook(t, portB, []byte{})
+	deadline := time.Now().Add(settleTimeout)
+	for {
+		whc, err := e.admin.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, opts.WebhookConfigName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(whc.Webhooks[0].ClientConfig.CABundle, caBundle) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the injector did not restore the caBundle within %s", settleTimeout)
+		}
+		time.Sleep(pollEvery)
+	}
+	e.waitUntilCalled(t, injC)
+	e.createInjected(t, ns, "after-repair")
 }
 
 // TestInjectorRBACIsMinimal: the manifest's RBAC gives the injector its own Secret and its own

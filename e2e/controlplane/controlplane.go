@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,7 +45,8 @@ type ControlPlane struct {
 	URL string
 	// CA signed the API server's serving certificate and the admin's client certificate.
 	CA *CA
-	// Dir holds certificates, logs and etcd data; removed when the test ends.
+	// Dir holds certificates, logs and etcd data; removed when the test ends (or, after a
+	// test binary was killed, by the next Start).
 	Dir string
 
 	etcd, apiserver *process
@@ -64,22 +67,26 @@ func Start(t testing.TB, opts Options) *ControlPlane {
 	etcdBin := binary(t, EtcdBinDirEnv, "etcd")
 	apiserverBin := binary(t, K8sBinDirEnv, "kube-apiserver")
 
-	// t.TempDir is removed by a cleanup registered before ours, so it runs after the processes
-	// are stopped (cleanups run last-in first-out).
-	dir := t.TempDir()
+	dir, err := newDir()
+	if err != nil {
+		t.Fatalf("control plane directory: %v", err)
+	}
 	cp := &ControlPlane{Dir: dir}
 	t.Cleanup(func() {
 		if t.Failed() {
 			cp.logTails(t)
 		}
 		cp.stop()
+		// Only after the processes are gone: etcd writes into it until it exits.
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("remove control plane directory: %v", err)
+		}
 	})
 
 	if err := cp.writeCerts(); err != nil {
 		t.Fatalf("control plane certificates: %v", err)
 	}
 
-	var err error
 	for attempt := 1; attempt <= startAttempts; attempt++ {
 		if err = cp.startEtcd(etcdBin); err == nil {
 			break
@@ -99,6 +106,36 @@ func Start(t testing.TB, opts Options) *ControlPlane {
 		t.Fatalf("start kube-apiserver: %v", err)
 	}
 	return cp
+}
+
+// dirPrefix names control plane directories in the temp dir, so stale ones can be found.
+const dirPrefix = "kab-controlplane-"
+
+// newDir makes the directory for one control plane and first removes those left by test
+// processes that are gone: a test binary killed by `go test -timeout` runs no cleanups (its
+// children die with it through the parent-death signal, but its files stay).
+func newDir() (string, error) {
+	stale, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, d := range stale {
+		data, err := os.ReadFile(filepath.Join(d, "owner.pid"))
+		if err != nil {
+			continue // being created right now, or not ours to judge
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || syscall.Kill(pid, 0) == nil {
+			continue
+		}
+		_ = os.RemoveAll(d)
+	}
+	dir, err := os.MkdirTemp("", dirPrefix)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
 }
 
 // Client returns a typed client with the admin's rights.

@@ -122,17 +122,18 @@ docker_build --build-arg ROOTFS="$node_rootfs" -t "kab-e2e/node-base:$key" "$ctx
 # "pinned" label keeps the kubelet's image GC away from them.
 docker rm -f "$builder" >/dev/null 2>&1 || true
 docker run -d --privileged --name "$builder" --entrypoint /usr/local/bin/containerd "kab-e2e/node-base:$key" >/dev/null
-wait_for 30 "containerd in $builder" docker exec "$builder" ctr version >/dev/null \
+# ctr warns about cgroup v1 on every call; keep the log readable.
+node_ctr() { docker exec -i "$builder" ctr --namespace=k8s.io "$@" 2> >(grep -v 'DEPRECATION' >&2); }
+wait_for 30 "containerd in $builder" node_ctr version >/dev/null \
   || { docker logs "$builder" >&2; die "containerd did not start in the build container"; }
 docker save "${component_images[@]}" \
-  | docker exec -i "$builder" ctr --namespace=k8s.io images import --all-platforms --no-unpack \
-      --digests --label=io.cri-containerd.pinned=pinned - >/dev/null
-imported="$(docker exec "$builder" ctr --namespace=k8s.io images list -q)"
+  | node_ctr images import --all-platforms --no-unpack --digests --label=io.cri-containerd.pinned=pinned - >/dev/null
+imported="$(node_ctr images list -q)"
 for image in "${component_images[@]}"; do
   grep -qxF "$image" <<<"$imported" || die "image $image missing in the node's containerd after import"
 done
 docker stop -t 30 "$builder" >/dev/null
-docker commit -q \
+docker commit \
   --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
   --change "LABEL io.kab.e2e.node-key=$key" \
   "$builder" "$tag" >/dev/null

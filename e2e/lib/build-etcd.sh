@@ -39,6 +39,9 @@ if [ -x "$bin_dir/etcd" ]; then
 	exit 0
 fi
 
+# Holding the lock, no other build runs: temp dirs here were left by a killed build.
+rm -rf "$base_dir"/.build.*
+
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
 
 if [ ! -f "$mod_dir/.ready" ]; then

@@ -61,6 +61,9 @@ if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 
+# Holding the lock, no other build runs: temp dirs here were left by a killed build.
+rm -rf "$base_dir"/.build.*
+
 # The wrapper module must not be influenced by a go.work of the repo around it.
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
 
