@@ -137,5 +137,9 @@ docker commit \
   --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
   --change "LABEL io.kab.e2e.node-key=$key" \
   "$builder" "$tag" >/dev/null
+# Older node images (other inputs) only take disk; one still used by a container stays.
+for old in $(docker images --format '{{.Repository}}:{{.Tag}}' kab-e2e/node); do
+  [[ "$old" == "$tag" ]] || docker rmi "$old" >/dev/null 2>&1 || true
+done
 log "built $tag in $((SECONDS - start))s"
 echo "$tag"
