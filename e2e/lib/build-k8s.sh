@@ -50,7 +50,10 @@ fi
 # Two callers (two engineers, or make -j) may build at once; serialise on the version directory
 # so they do not race on the wrapper module, then re-check what the other one already built.
 exec 9>"$base_dir/.lock"
-flock 9
+if ! flock -n 9; then
+	log "waiting for another build of Kubernetes $K8S_VERSION to finish"
+	flock 9
+fi
 missing=()
 for c in "$@"; do
 	[ -x "$bin_dir/$c" ] || missing+=("$c")
@@ -130,7 +133,10 @@ tmp_dir=$(mktemp -d "$base_dir/.build.XXXXXX")
 trap 'rm -rf "$tmp_dir"' EXIT
 pkgs=()
 for c in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-log "building ${missing[*]} (a cold kube-apiserver takes ~4 min on 2 cores)"
+case " ${missing[*]} " in
+*" kube-apiserver "*) log "building ${missing[*]} (a cold kube-apiserver takes ~4 min on 2 cores)" ;;
+*) log "building ${missing[*]}" ;;
+esac
 start=$(date +%s)
 (cd "$mod_dir" && go build -trimpath -ldflags "$ldflags" -o "$tmp_dir/" "${pkgs[@]}") >&2
 for c in "${missing[@]}"; do
