@@ -16,7 +16,7 @@ import (
 func TestPrometheusRulesValid(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Skip("promtool not installed (Debian package prometheus)")
+		t.Fatal("promtool not found: run `make deps` (it installs Debian's prometheus package, which has promtool)")
 	}
 	data, err := os.ReadFile(filepath.Join("monitoring", "prometheusrule.yaml"))
 	if err != nil {
