@@ -29,36 +29,46 @@ delete_cluster
 make -C "$KAB_ROOT" --no-print-directory kind-up >&2
 load_all_images
 
-# kab (hostpath overlay, injector at 0 replicas) + the app's namespace and Deployment, in one
-# apply, as a GitOps tool would sync a repo that holds both.
+# kab (hostpath overlay) with its injector at 0 replicas, then the app's namespace and
+# Deployment, as a GitOps tool syncs a repo that holds both. kab must be registered FIRST (an
+# Argo CD sync wave, a Flux dependsOn): in one apply, kustomize and kubectl put the
+# MutatingWebhookConfiguration after the Deployments, and the API server starts calling a new
+# webhook only a moment after it is stored — a kab pod created in between is not injected
+# (measured here). The webhook is in force when a server-side dry run is refused by it.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 k kustomize "$KAB_ROOT/deploy/overlays/hostpath" >"$work/kab.yaml"
-cp "$MANIFESTS/rebuild-app.yaml" "$work/app.yaml"
-cat >"$work/namespace.yaml" <<NS
+cat >"$work/kustomization.yaml" <<KUST
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [kab.yaml]
+replicas:
+  - {name: kab-injector, count: 0}
+KUST
+k apply -k "$work" >&2
+webhook_in_force() {
+  local out
+  out="$(k -n default create --dry-run=server -f "$MANIFESTS/probe-pod.yaml" 2>&1)" && return 1
+  [[ "$out" == *"failed calling webhook"* ]]
+}
+wait_until 60 "the kab webhook is in force (and refuses: no injector is ready)" webhook_in_force
+
+{
+  cat <<NS
 apiVersion: v1
 kind: Namespace
 metadata:
   name: $ns
   labels: {kab.boa.nu/e2e: "true"}
+---
 NS
-cat >"$work/kustomization.yaml" <<KUST
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources: [kab.yaml, namespace.yaml, app.yaml]
-replicas:
-  - {name: kab-injector, count: 0}
-patches:
-  - target: {kind: Deployment, name: notes}
-    patch: '[{"op": "add", "path": "/metadata/namespace", "value": "$ns"}]'
-KUST
-k apply -k "$work" >&2
+  cat "$MANIFESTS/rebuild-app.yaml"
+} | sed "s/^  name: notes$/  name: notes\n  namespace: $ns/" | k apply -f - >&2
 
-webhook_refused() {
-  k -n "$ns" get events --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}' | grep -q 'failed calling webhook'
-}
+failed_create_messages() { k -n "$ns" get events --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}'; }
+webhook_refused() { [[ "$(failed_create_messages)" == *"failed calling webhook"* ]]; }
 wait_until 90 "FailedCreate events carrying the webhook's error" webhook_refused
-event="$(k -n "$ns" get events --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}' | grep -o 'Error creating: [^"]*failed calling webhook[^.]*' | head -1 || true)"
+event="$(failed_create_messages | grep -o 'Error creating: .*failed calling webhook "[^"]*"' | head -1 || true)"
 log "ok: refused while the injector is down: ${event:-(see events)}"
 # Retried, never run un-injected: for a while, the ReplicaSet keeps failing and no pod exists.
 for _ in 1 2 3 4 5; do

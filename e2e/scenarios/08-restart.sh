@@ -15,7 +15,6 @@ one_success() { (($(successful_runs "$ns" restarter) >= 1)); }
 wait_until 30 "a first successful backup" one_success
 old_pid="$(agent_status "$ns" restarter | jq -r '.target.pid')"
 
-killed_at="$(date -u +%FT%T)"
 k -n "$ns" exec restarter -c app -- sh -c 'kill -9 "$(cat /tmp/app.pid)"' || true
 restarted() {
   [[ "$(k -n "$ns" get pod restarter -o jsonpath='{.status.containerStatuses[?(@.name=="app")].restartCount}')" -ge 1 ]] &&
@@ -27,9 +26,10 @@ refound() {
   agent_status "$ns" restarter | jq -e --argjson old "$old_pid" '.target.found == true and .target.pid != $old' >/dev/null
 }
 wait_until 30 "the agent found the restarted app's new process" refound
-# A success that started after the kill (UTC ISO times compare as strings).
+# A success that started after the agent found the new process (UTC ISO times compare as strings).
+refound_at="$(date -u +%FT%T)"
 success_after_restart() {
-  agent_status "$ns" restarter | jq -e --arg t "$killed_at" \
+  agent_status "$ns" restarter | jq -e --arg t "$refound_at" \
     '[.lastRuns[] | select(.result == "success" and .start > $t)] | length > 0' >/dev/null
 }
 wait_until 30 "a successful backup after the restart" success_after_restart
