@@ -21,7 +21,7 @@ SLIM_PACKAGES=(iptables conntrack)
 
 key="$(hash_str "$KAB_K8S_VERSION" "${NODE_PACKAGES[*]}" "${SLIM_PACKAGES[*]}" \
   "$(hash_inputs "$here/node" "$here/pause" "${BASH_SOURCE[0]}" "$here/build-tools.sh" "$here/rootfs.sh" \
-     "$KAB_ROOT/e2e/lib/build-k8s.sh" "$KAB_ROOT/e2e/lib/build-etcd.sh")")"
+     "$KAB_ROOT/e2e/lib/build-k8s.sh" "$KAB_ROOT/e2e/lib/build-etcd.sh" "$KAB_ROOT/e2e/lib/wrapper-module.sh")")"
 tag="kab-e2e/node:$KAB_K8S_VERSION-$key"
 
 docker_ensure
