@@ -18,6 +18,9 @@ const (
 	KeyRestoreExec      = "restore-exec"
 	KeyBackupTimeout    = "backup-timeout"
 	KeyBackupKeep       = "backup-keep"
+	KeyBackupVerify     = "backup-verify"
+	KeyBackupAllowEmpty = "backup-allow-empty"
+	KeyOffsite          = "offsite"
 
 	// KeyStatus is written by the injector, never by users; it marks an injected pod.
 	KeyStatus = "status"
@@ -94,8 +97,23 @@ var Annotations = []Annotation{
 	},
 	{
 		Key: KeyBackupKeep, ToAgent: true, Extension: true,
-		Doc:   "integer 1…1000: snapshot mode, keep the newest N snapshots under `snapshots/` with a `latest` link. Unset: the script writes straight into /kab-backup",
+		Doc:   "snapshot mode: each run writes `snapshots/<stamp>/`, `latest` links the newest good one. An integer 1…1000 keeps the newest N; a policy `last=3 hourly=24 daily=7 weekly=4 monthly=12 yearly=3` (any subset, each 1…1000) keeps what any rule keeps. Unset: the script writes straight into /kab-backup and kab deletes nothing",
 		apply: func(s *Spec, v string) (err error) { s.Keep, err = parseKeep(v); return err },
+	},
+	{
+		Key: KeyBackupVerify, ToAgent: true, Extension: true,
+		Doc:   "a script run after the backup command exits 0, in the same app view and shell, with `KAB_BACKUP_DIR` at what the run wrote; non-zero → `verify_failed`, the snapshot is not promoted",
+		apply: func(s *Spec, v string) error { s.Verify = v; return nil },
+	},
+	{
+		Key: KeyBackupAllowEmpty, Default: "false", ToAgent: true, Extension: true,
+		Doc:   "`true`: a run that wrote no file with at least one byte is still a success (incremental copies that may change nothing); otherwise it ends `empty`",
+		apply: func(s *Spec, v string) (err error) { s.AllowEmpty, err = parseBool(v); return err },
+	},
+	{
+		Key: KeyOffsite, ToAgent: true, Extension: true,
+		Doc:   "name of a Secret in the pod's namespace with S3 settings and age recipients: encrypted copies offsite after each good run, and restore from them when the folder is empty",
+		apply: func(s *Spec, v string) (err error) { s.Offsite, err = parseSecretName(v); return err },
 	},
 }
 

@@ -35,6 +35,8 @@ func TestAgentEnvRoundTrip(t *testing.T) {
 	want := map[string]string{
 		"KAB_BACKUP_NAME": "app1", "KAB_BACKUP_SCHEDULE": "TZ=Europe/Oslo @daily", "KAB_BACKUP_EXEC_SHELL": "/bin/bash -c",
 		"KAB_BACKUP_EXEC": "echo hi > /kab-backup/x", "KAB_BACKUP_TIMEOUT": "5m", "KAB_BACKUP_KEEP": "3",
+		// Unset optional keys travel empty, defaults filled in: one variable per agent key.
+		"KAB_BACKUP_VERIFY": "", "KAB_BACKUP_ALLOW_EMPTY": "false", "KAB_OFFSITE": "",
 	}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("AgentEnv = %v, want %v", names, want)
@@ -102,7 +104,7 @@ func FuzzParse(f *testing.F) {
 		if len(spec.BackupShell) == 0 || !strings.HasPrefix(spec.BackupShell[0], "/") {
 			t.Fatalf("bad shell accepted: %q", spec.BackupShell)
 		}
-		if spec.Timeout <= 0 || spec.Timeout > MaxBackupTimeout || spec.Keep < 0 || spec.Keep > MaxBackupKeep {
+		if spec.Timeout <= 0 || spec.Timeout > MaxBackupTimeout || !keepInRange(spec.Keep) {
 			t.Fatalf("out-of-range value accepted: %+v", spec)
 		}
 		// What the injector encodes, the agent decodes to the same spec.
@@ -120,4 +122,13 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func keepInRange(p KeepPolicy) bool {
+	for _, rule := range KeepRules {
+		if n := p.Count(rule); n < 0 || n > MaxBackupKeep {
+			return false
+		}
+	}
+	return true
 }

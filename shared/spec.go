@@ -18,7 +18,10 @@ type Spec struct {
 	RestoreShell  []string
 	RestoreExec   string // "" when unset: no restore container
 	Timeout       time.Duration
-	Keep          int // 0 when unset: seed mode; 1…1000: snapshot mode
+	Keep          KeepPolicy // zero when unset: seed mode; otherwise snapshot mode
+	Verify        string     // backup-verify script; "" when unset
+	AllowEmpty    bool       // backup-allow-empty: a run that wrote nothing is still a success
+	Offsite       string     // offsite: name of the Secret with the S3 settings; "" when unset
 
 	// values holds each key's value as written, or its default, so the agent gets the
 	// user's own spelling (a cron line stays a cron line).
@@ -26,7 +29,7 @@ type Spec struct {
 }
 
 // SnapshotMode reports whether backups go to snapshots/<stamp>/ with a latest link.
-func (s *Spec) SnapshotMode() bool { return s.Keep > 0 }
+func (s *Spec) SnapshotMode() bool { return !s.Keep.IsZero() }
 
 // Value returns the key's value as written by the user, or its default.
 func (s *Spec) Value(key string) string { return s.values[key] }
@@ -129,11 +132,14 @@ func knownKeys() []string {
 	return keys
 }
 
-func closestKey(name string) string {
+func closestKey(name string) string { return closestWord(name, knownKeys()) }
+
+// closestWord is the candidate nearest to word by edit distance, for did-you-mean messages.
+func closestWord(word string, candidates []string) string {
 	best, bestDist := "", -1
-	for _, a := range Annotations {
-		if d := editDistance(name, a.Key); bestDist < 0 || d < bestDist {
-			best, bestDist = a.Key, d
+	for _, c := range candidates {
+		if d := editDistance(word, c); bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
 		}
 	}
 	return best

@@ -35,8 +35,8 @@ func TestParseDefaults(t *testing.T) {
 	if spec.Timeout != time.Hour {
 		t.Errorf("timeout = %s, want 1h", spec.Timeout)
 	}
-	if spec.SnapshotMode() || spec.Keep != 0 {
-		t.Errorf("keep = %d, want seed mode", spec.Keep)
+	if spec.SnapshotMode() || !spec.Keep.IsZero() {
+		t.Errorf("keep = %+v, want seed mode", spec.Keep)
 	}
 	if spec.RestoreExec != "" || spec.ContainerName != "" {
 		t.Errorf("unset keys got values: %+v", spec)
@@ -59,7 +59,7 @@ func TestParseAllKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Spec{BackupName: "pg.main_1", ContainerName: "db", Timeout: 90 * time.Minute, Keep: 7,
+	want := Spec{BackupName: "pg.main_1", ContainerName: "db", Timeout: 90 * time.Minute, Keep: KeepPolicy{Last: 7},
 		BackupExec: "pg_dump > /kab-backup/db.sql", RestoreExec: "psql < /kab-backup/db.sql"}
 	if spec.BackupName != want.BackupName || spec.ContainerName != want.ContainerName || spec.Timeout != want.Timeout ||
 		spec.Keep != want.Keep || spec.BackupExec != want.BackupExec || spec.RestoreExec != want.RestoreExec {

@@ -3,7 +3,6 @@ package shared
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -39,10 +38,23 @@ func parseTimeout(v string) (time.Duration, error) {
 	return d, nil
 }
 
-func parseKeep(v string) (int, error) {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < MinBackupKeep || n > MaxBackupKeep {
-		return 0, fmt.Errorf("is not a valid snapshot count; use a whole number from %d to %d, or remove the annotation for seed mode", MinBackupKeep, MaxBackupKeep)
+// parseBool accepts exactly "true" or "false": a typo such as "yes" must not silently mean off.
+func parseBool(v string) (bool, error) {
+	switch v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
 	}
-	return n, nil
+	return false, fmt.Errorf("is not a boolean; use %q or %q", "true", "false")
+}
+
+var secretNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// parseSecretName accepts a Kubernetes object name (DNS subdomain): it names a Secret.
+func parseSecretName(v string) (string, error) {
+	if len(v) > 253 || !secretNamePattern.MatchString(v) {
+		return "", fmt.Errorf("is not a Secret name; use the name of a Secret in the pod's namespace: lowercase letters, digits, '-' and '.', e.g. %q", "kab-offsite")
+	}
+	return v, nil
 }

@@ -152,7 +152,7 @@ func (r *Runner) settleSnapshot(store snapshot.Store, stamp string, o outcome) o
 		_ = store.Abort(stamp)
 		return failed(o.exitCode, fmt.Errorf("snapshot mode: %w", err))
 	}
-	_, removed, err := store.Prune(r.cfg.Spec.Keep)
+	_, removed, err := store.Prune(max(r.cfg.Spec.Keep.Last, 1))
 	if err != nil {
 		r.logger.Error("pruning old snapshots failed", "error", err)
 	}
