@@ -7,15 +7,16 @@ GOARCH    ?= $(shell $(GO) env GOARCH)
 BIN       := bin
 LDFLAGS   := -s -w
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -trimpath -ldflags '$(LDFLAGS)'
-PKGS      := ./shared/... ./injector/... ./agent/... ./deploy/...
+PKGS      := ./shared/... ./injector/... ./agent/... ./deploy/... ./kubectl-kab/...
 FUZZTIME  ?= 30s
 
 .PHONY: build test lint fuzz bench deps check
 
-## build: static bin/kab-injector and bin/kab-agent (CGO_ENABLED=0, for images FROM scratch)
+## build: static bin/kab-injector, bin/kab-agent (CGO_ENABLED=0, for images FROM scratch) and bin/kubectl-kab
 build:
 	$(GOBUILD) -o $(BIN)/kab-injector ./injector/cmd/kab-injector
 	$(GOBUILD) -o $(BIN)/kab-agent ./agent/cmd/kab-agent
+	$(GOBUILD) -o $(BIN)/kubectl-kab ./kubectl-kab/cmd/kubectl-kab
 
 ## check: everything CI runs, on a fresh machine: unit tests, the real kube-apiserver, the kind smoke
 ## test and the kind e2e suite (the cluster is deleted afterwards, also when a step fails)

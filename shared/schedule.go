@@ -29,6 +29,17 @@ func (s Schedule) String() string {
 	return "@every " + s.Every.String()
 }
 
+// Location is the zone the schedule's periods are counted in (retention's days, weeks…): the
+// CRON_TZ= or TZ= zone of a cron expression, UTC otherwise.
+func (s Schedule) Location() *time.Location {
+	if zone, _, ok := cutZone(s.Cron); ok {
+		if loc, err := time.LoadLocation(zone); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
 // cronParser is the 5-field grammar with descriptors (@daily…); the same one gocron uses for
 // crontab jobs without seconds, so what validates here runs there.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/boanu/kab/agent/appexec"
 	"github.com/boanu/kab/agent/metrics"
 	"github.com/boanu/kab/agent/snapshot"
 	"github.com/boanu/kab/agent/target"
+	"github.com/boanu/kab/agent/verify"
 	"github.com/boanu/kab/shared"
 )
 
@@ -24,6 +26,9 @@ type outcome struct {
 	result   string
 	exitCode int
 	err      error
+	content  verify.Content // what the run wrote, once measured
+	snapshot string         // the folder left under snapshots/: "<stamp>" or "<stamp>.rejected"
+	wrote    string         // agent-side path of a successful run's output
 }
 
 func failed(exitCode int, err error) outcome {
@@ -66,9 +71,18 @@ func (r *Runner) attempt(run *activeRun) outcome {
 		}
 		commandDir = path.Join(r.cfg.BackupDir, snapshot.PartialPath(run.ID))
 	}
-	o := r.runCommand(run, p, commandDir, agentVolume)
+	// The command and the verify script share the run's timeout.
+	ctx, cancel := context.WithTimeoutCause(r.ctx, r.cfg.Spec.Timeout, errTimeout)
+	defer cancel()
+	started := fileClock()
+	o := r.runCommand(ctx, run, p, commandDir, agentVolume)
+	if o.result == metrics.ResultSuccess {
+		o = r.check(ctx, run, p, commandDir, started, o)
+	}
 	if r.cfg.Spec.SnapshotMode() {
 		o = r.settleSnapshot(store, run.ID, o)
+	} else if o.result == metrics.ResultSuccess {
+		o.wrote = r.cfg.BackupDir
 	}
 	r.measure(store)
 	return o
@@ -76,23 +90,18 @@ func (r *Runner) attempt(run *activeRun) outcome {
 
 // runCommand runs the backup command and judges its result: exit 0 is a success only if the
 // app's process lived through the whole run and the folder it wrote to was the volume.
-func (r *Runner) runCommand(run *activeRun, p target.Process, commandDir string, volume fileID) outcome {
-	ctx, cancel := context.WithCancelCause(r.ctx)
+func (r *Runner) runCommand(parent context.Context, run *activeRun, p target.Process, commandDir string, volume fileID) outcome {
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	ctx, cancelTimeout := context.WithTimeoutCause(ctx, r.cfg.Spec.Timeout, errTimeout)
-	defer cancelTimeout()
 
 	args := append(append([]string{}, r.cfg.Spec.BackupShell...), r.cfg.Spec.BackupExec)
 	cmd, err := appexec.Start(ctx, appexec.Request{
 		Target: p,
 		Args:   args,
-		Env: []string{
-			shared.EnvBackupDir + "=" + commandDir,
-			shared.EnvName(shared.KeyBackupName) + "=" + r.cfg.Spec.BackupName,
-			shared.EnvPodName + "=" + r.cfg.PodName,
-			shared.EnvPodNamespace + "=" + r.cfg.PodNamespace,
-			shared.EnvRunID + "=" + run.ID,
-		},
+		Env: append(r.runEnv(),
+			shared.EnvBackupDir+"="+commandDir,
+			shared.EnvRunID+"="+run.ID,
+		),
 		Logger: r.logger.With("run_id", run.ID),
 		Tail:   run.tail,
 	})
@@ -140,8 +149,28 @@ func (r *Runner) runCommand(run *activeRun, p target.Process, commandDir string,
 	return outcome{result: metrics.ResultSuccess, exitCode: exitCode}
 }
 
-// settleSnapshot completes a successful run's snapshot or removes a failed one's folder.
+// runEnv is what every command of a run sees besides its folder and run id.
+func (r *Runner) runEnv() []string {
+	return []string{
+		shared.EnvName(shared.KeyBackupName) + "=" + r.cfg.Spec.BackupName,
+		shared.EnvPodName + "=" + r.cfg.PodName,
+		shared.EnvPodNamespace + "=" + r.cfg.PodNamespace,
+	}
+}
+
+// settleSnapshot completes a successful run's snapshot, keeps a refused one as the rejected
+// folder, or removes a failed one's folder.
 func (r *Runner) settleSnapshot(store snapshot.Store, stamp string, o outcome) outcome {
+	if o.result == metrics.ResultEmpty || o.result == metrics.ResultVerifyFailed {
+		if err := store.Reject(stamp); err != nil {
+			r.logger.Error("keeping the rejected run's folder failed", "run_id", stamp, "error", err)
+			_ = store.Abort(stamp)
+			return o
+		}
+		o.snapshot = path.Base(snapshot.RejectedPath(stamp))
+		o.err = fmt.Errorf("%w; kept for inspection in %s, latest unchanged", o.err, snapshot.RejectedPath(stamp))
+		return o
+	}
 	if o.result != metrics.ResultSuccess {
 		if err := store.Abort(stamp); err != nil {
 			r.logger.Error("removing the failed run's folder failed", "run_id", stamp, "error", err)
@@ -150,15 +179,22 @@ func (r *Runner) settleSnapshot(store snapshot.Store, stamp string, o outcome) o
 	}
 	if err := store.Commit(stamp); err != nil {
 		_ = store.Abort(stamp)
-		return failed(o.exitCode, fmt.Errorf("snapshot mode: %w", err))
+		o.result, o.err = metrics.ResultFailure, fmt.Errorf("snapshot mode: %w", err)
+		return o
 	}
-	_, removed, err := store.Prune(max(r.cfg.Spec.Keep.Last, 1))
+	o.snapshot, o.wrote = stamp, path.Join(r.cfg.BackupDir, snapshot.CompletePath(stamp))
+	// Retention runs only here, right after a promotion: a failed run never thins the history.
+	pruned, err := store.Prune(r.cfg.Spec.Keep, r.cfg.Spec.Schedule.Location())
 	if err != nil {
 		r.logger.Error("pruning old snapshots failed", "error", err)
 	}
-	if len(removed) > 0 {
-		r.logger.Info("old snapshots removed", "snapshots", removed)
+	var kept []string
+	for _, d := range pruned.Decisions {
+		if d.Keep {
+			kept = append(kept, snapshot.Stamp(d.Time)+": "+strings.Join(d.Reasons, ", "))
+		}
 	}
+	r.logger.Info("retention applied", "policy", r.cfg.Spec.Keep.String(), "kept", kept, "removed", pruned.Removed)
 	return o
 }
 

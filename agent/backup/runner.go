@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,10 @@ type Config struct {
 	BackupDir    string // the volume's path, the same in the agent and the app
 	PodName      string
 	PodNamespace string
+	// OnSuccess, when set, is called after a run was recorded as a success, with the agent-side
+	// path of what it wrote (<BackupDir>/snapshots/<stamp>, or BackupDir in seed mode). It must
+	// return quickly: the callee queues its own work (the offsite upload).
+	OnSuccess func(run Run, wrote string)
 }
 
 // Runner starts backups, one at a time, and remembers their outcome.
@@ -47,6 +52,7 @@ type Runner struct {
 	lastID   string
 	target   *target.Process
 	nextRun  func() (time.Time, bool)
+	offsite  func() any
 }
 
 // NewRunner makes a Runner. self is the agent's pid, excluded from discovery with its children.
@@ -63,6 +69,13 @@ func (r *Runner) SetNextRun(next func() (time.Time, bool)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.nextRun = next
+}
+
+// SetOffsiteStatus tells the Runner where to ask for the offsite copy's state (for the status API).
+func (r *Runner) SetOffsiteStatus(status func() any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.offsite = status
 }
 
 // Start begins a run in the background and returns its id, or a *BusyError naming the
@@ -132,7 +145,7 @@ func (r *Runner) begin(trigger string) (*activeRun, error) {
 	// that began before it.
 	r.wg.Add(1)
 	r.running = &activeRun{Run: Run{ID: id, Trigger: trigger, Start: start, Result: ResultRunning},
-		tail: appexec.NewTail(tailLines, tailLineBytes)}
+		tail: appexec.NewTail(tailLines, tailLineBytes), verify: appexec.NewTail(tailLines, tailLineBytes)}
 	return r.running, nil
 }
 
@@ -145,10 +158,18 @@ func (r *Runner) finish(run *activeRun, o outcome) {
 	rec := run.snapshot(end)
 	rec.End = &end
 	rec.Result, rec.ExitCode = o.result, &o.exitCode
+	rec.SizeBytes, rec.Files, rec.Snapshot = o.content.Bytes, o.content.Files, o.snapshot
 	if o.err != nil {
 		rec.Error = o.err.Error()
 	}
+	if o.result == metrics.ResultVerifyFailed || o.result == metrics.ResultEmpty {
+		// The reason belongs next to the output a user reads first, not only in error.
+		rec.OutputTail = strings.TrimLeft(rec.OutputTail+"\n--- kab: "+rec.Error, "\n")
+	}
 	r.metrics.RunDone(o.result, run.Start, end, o.exitCode)
+	if o.result == metrics.ResultSuccess {
+		r.metrics.SetLastRunContent(o.content.Bytes, o.content.Files)
+	}
 	r.mu.Lock()
 	r.running = nil
 	r.history = append([]Run{rec}, r.history...)
@@ -156,11 +177,15 @@ func (r *Runner) finish(run *activeRun, o outcome) {
 		r.history = r.history[:historySize]
 	}
 	r.mu.Unlock()
-	attrs := []any{"run_id", rec.ID, "result", rec.Result, "exit_code", o.exitCode, "duration_seconds", rec.DurationSeconds}
+	attrs := []any{"run_id", rec.ID, "result", rec.Result, "exit_code", o.exitCode, "duration_seconds", rec.DurationSeconds,
+		"size_bytes", rec.SizeBytes, "files", rec.Files, "snapshot", rec.Snapshot}
 	if o.err != nil {
 		r.logger.Error("backup failed", append(attrs, "error", rec.Error)...)
 	} else {
 		r.logger.Info("backup succeeded", attrs...)
+	}
+	if o.result == metrics.ResultSuccess && r.cfg.OnSuccess != nil {
+		r.cfg.OnSuccess(rec, o.wrote)
 	}
 }
 
@@ -176,8 +201,11 @@ func (r *Runner) Status() Status {
 		run := r.running.snapshot(time.Now())
 		st.Running = &run
 	}
-	nextRun := r.nextRun
+	nextRun, offsite := r.nextRun, r.offsite
 	r.mu.Unlock()
+	if offsite != nil {
+		st.Offsite = offsite()
+	}
 	// Asked outside the lock: the scheduler answers from its own goroutine, which may be
 	// starting a run that needs the lock.
 	if t, ok := nextRun(); ok {

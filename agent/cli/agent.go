@@ -33,13 +33,21 @@ func runAgent(ctx context.Context, cfg *settings.Config, logger *slog.Logger) er
 		return time.Time{}, false
 	}
 	m := metrics.New(cfg.Spec.BackupName, cfg.Spec.SnapshotMode(), nextRun)
+	// A bad offsite Secret stops the agent here, naming the Secret and the key.
+	copies, err := startOffsite(ctx, cfg, m, logger)
+	if err != nil {
+		return err
+	}
 	runner := backup.NewRunner(backup.Config{
 		Spec: cfg.Spec, Marker: cfg.Container, BackupDir: cfg.BackupDir,
-		PodName: cfg.PodName, PodNamespace: cfg.PodNamespace,
+		PodName: cfg.PodName, PodNamespace: cfg.PodNamespace, OnSuccess: copies.onSuccess(),
 	}, os.Getpid(), m, logger)
 	runner.SetNextRun(nextRun)
+	if copies != nil {
+		runner.SetOffsiteStatus(copies.status)
+	}
 
-	metricsSrv, err := server.Listen(cfg.MetricsAddr, server.MetricsHandler(m.Registry), logger)
+	metricsSrv, err := server.Listen(cfg.MetricsAddr, server.PublicHandler(m.Registry, runner), logger)
 	if err != nil {
 		return err
 	}

@@ -23,12 +23,18 @@ import (
 
 // Main runs kab-agent with args (without the program name) and returns the exit code.
 func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if err := becomeNonDumpable(); err != nil {
+		fmt.Fprintln(stderr, "kab-agent:", err)
+		return 1
+	}
 	if len(args) > 0 {
 		switch args[0] {
 		case "backup-now":
 			return backupNow(args[1:], getenv, stdout, stderr)
 		case "status":
 			return status(args[1:], getenv, stdout, stderr)
+		case "fetch":
+			return fetch(args[1:], getenv, stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("kab-agent", flag.ContinueOnError)
@@ -36,7 +42,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: kab-agent [flags]          run the agent (settings from KAB_* env; flags override)\n"+
 			"       kab-agent backup-now [--wait]  start a backup now in the running agent\n"+
-			"       kab-agent status               print the running agent's status\n\nFlags:\n")
+			"       kab-agent status               print the running agent's status\n"+
+			"       kab-agent fetch [--list|--to DIR]  restore or list offsite copies (kab-agent fetch -h)\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	env := settings.Flags(fs, getenv)

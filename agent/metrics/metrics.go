@@ -14,7 +14,14 @@ const (
 	ResultSuccess = "success"
 	ResultFailure = "failure"
 	ResultTimeout = "timeout"
+	// ResultEmpty: the command succeeded but wrote nothing (no regular file with a byte).
+	ResultEmpty = "empty"
+	// ResultVerifyFailed: the backup-verify script refused what the command wrote.
+	ResultVerifyFailed = "verify_failed"
 )
+
+// Results are all run results, for the label values present from the start.
+var Results = []string{ResultSuccess, ResultFailure, ResultTimeout, ResultEmpty, ResultVerifyFailed}
 
 // durationBuckets span a quick dump of a small database to a long nightly archive.
 var durationBuckets = []float64{1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800}
@@ -29,6 +36,8 @@ type Metrics struct {
 	lastRun     prometheus.Gauge
 	lastExit    prometheus.Gauge
 	size        prometheus.Gauge
+	runSize     prometheus.Gauge
+	runFiles    prometheus.Gauge
 	snapshots   prometheus.Gauge // nil in seed mode
 	targetUp    prometheus.Gauge
 }
@@ -62,11 +71,17 @@ func New(backupName string, snapshotMode bool, nextRun func() (time.Time, bool))
 		size: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kab_backup_size_bytes", Help: "Apparent size of the backup folder, walked after each run.",
 		}),
+		runSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kab_backup_last_run_size_bytes", Help: "Apparent size of what the last successful run wrote.",
+		}),
+		runFiles: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kab_backup_last_run_files", Help: "Regular files the last successful run wrote.",
+		}),
 		targetUp: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kab_target_up", Help: "1 when the app container's process is found.",
 		}),
 	}
-	kab.MustRegister(m.runs, m.skipped, m.duration, m.lastSuccess, m.lastRun, m.lastExit, m.size, m.targetUp)
+	kab.MustRegister(m.runs, m.skipped, m.duration, m.lastSuccess, m.lastRun, m.lastExit, m.size, m.runSize, m.runFiles, m.targetUp)
 	kab.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "kab_backup_next_run_timestamp_seconds", Help: "Next scheduled run, Unix time; 0 when none is scheduled.",
 	}, func() float64 {
@@ -81,7 +96,7 @@ func New(backupName string, snapshotMode bool, nextRun func() (time.Time, bool))
 		})
 		kab.MustRegister(m.snapshots)
 	}
-	for _, r := range []string{ResultSuccess, ResultFailure, ResultTimeout} {
+	for _, r := range Results {
 		m.runs.WithLabelValues(r) // present at 0, so rate() and alerts see the series from the start
 	}
 	return m
@@ -96,6 +111,12 @@ func (m *Metrics) RunDone(result string, start, end time.Time, exitCode int) {
 	if result == ResultSuccess {
 		m.lastSuccess.Set(unixSeconds(end))
 	}
+}
+
+// SetLastRunContent records what the last successful run wrote.
+func (m *Metrics) SetLastRunContent(bytes, files int64) {
+	m.runSize.Set(float64(bytes))
+	m.runFiles.Set(float64(files))
 }
 
 // RunSkipped counts a scheduled run that was skipped.

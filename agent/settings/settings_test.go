@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/boanu/kab/agent/settings"
+	"github.com/boanu/kab/shared"
 	"go.uber.org/goleak"
 )
 
@@ -41,8 +42,8 @@ func TestFlagsOverrideTheEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Spec.Keep != 7 || c.Container != "db" || c.BackupDir != "/backup" {
-		t.Errorf("flags not applied: keep %d container %q dir %q", c.Spec.Keep, c.Container, c.BackupDir)
+	if c.Spec.Keep != (shared.KeepPolicy{Last: 7}) || c.Container != "db" || c.BackupDir != "/backup" {
+		t.Errorf("flags not applied: keep %+v container %q dir %q", c.Spec.Keep, c.Container, c.BackupDir)
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package snapshot keeps the snapshot-mode layout of a backup folder (DESIGN.md §6):
 //
 //	snapshots/<stamp>.partial/   the run in progress (the command's KAB_BACKUP_DIR)
-//	snapshots/<stamp>/           complete runs, newest N kept
+//	snapshots/<stamp>.rejected/  the newest run refused as empty or by backup-verify
+//	snapshots/<stamp>/           complete runs, those the backup-keep policy keeps
 //	latest -> snapshots/<stamp>  relative link to the newest complete run
 //
 // A failed or half-written run never replaces the last good one: the link only moves after a
@@ -21,6 +22,8 @@ import (
 	"time"
 
 	"github.com/boanu/kab/agent/fsuser"
+	"github.com/boanu/kab/agent/retention"
+	"github.com/boanu/kab/shared"
 )
 
 // StampLayout is the UTC start time of a run: names sort by time.
@@ -29,8 +32,10 @@ const StampLayout = "20060102T150405.000Z"
 const (
 	dirName       = "snapshots"
 	partialSuffix = ".partial"
-	latestName    = "latest"
-	tmpLinkPrefix = ".latest.tmp-"
+	// rejectedSuffix marks the newest run that was refused (DESIGN.md §6).
+	rejectedSuffix = ".rejected"
+	latestName     = "latest"
+	tmpLinkPrefix  = ".latest.tmp-"
 )
 
 // Stamp names the snapshot of a run started at t.
@@ -97,6 +102,34 @@ func (s Store) Abort(stamp string) error {
 	})
 }
 
+// CompletePath is a promoted run's folder, relative to the backup folder.
+func CompletePath(stamp string) string { return filepath.Join(dirName, stamp) }
+
+// RejectedPath is where a run whose output was refused (empty, or failed its verification) is
+// kept for inspection, relative to the backup folder. It is never a snapshot: retention does
+// not count it and latest never points to it.
+func RejectedPath(stamp string) string { return filepath.Join(dirName, stamp+rejectedSuffix) }
+
+// Reject keeps a refused run's folder as the single rejected one: older rejected folders go, so
+// a backup that fails its check every night does not fill the volume.
+func (s Store) Reject(stamp string) error {
+	return fsuser.Do(s.IDs, func() error {
+		old, err := filepath.Glob(filepath.Join(s.Dir, dirName, "*"+rejectedSuffix))
+		if err != nil {
+			return err
+		}
+		for _, o := range old {
+			if err := os.RemoveAll(o); err != nil {
+				return fmt.Errorf("remove the older rejected run %s: %w", filepath.Base(o), err)
+			}
+		}
+		if err := os.Rename(filepath.Join(s.Dir, PartialPath(stamp)), filepath.Join(s.Dir, RejectedPath(stamp))); err != nil {
+			return fmt.Errorf("keep the rejected run: %w", err)
+		}
+		return nil
+	})
+}
+
 // Commit turns a successful run's folder into a snapshot and points latest at it.
 func (s Store) Commit(stamp string) error {
 	return fsuser.Do(s.IDs, func() error {
@@ -119,24 +152,47 @@ func (s Store) Commit(stamp string) error {
 	})
 }
 
-// Prune removes the oldest complete snapshots beyond keep and returns how many remain.
-func (s Store) Prune(keep int) (remaining int, removed []string, err error) {
+// Pruned is what Prune did: the snapshots removed, oldest first, and the policy's decision for
+// each snapshot it looked at (newest first, with the reasons a kept one survives).
+type Pruned struct {
+	Remaining int
+	Removed   []string
+	Decisions []retention.Decision
+}
+
+// Prune removes the complete snapshots the backup-keep policy does not keep, counting periods
+// in loc (DESIGN.md §9). The snapshot latest points to is never removed, whatever the policy
+// says: the last good backup is not eaten by a policy that disagrees with the clock.
+func (s Store) Prune(policy shared.KeepPolicy, loc *time.Location) (p Pruned, err error) {
 	err = fsuser.Do(s.IDs, func() error {
 		names, err := s.complete()
 		if err != nil {
 			return err
 		}
-		for len(names) > keep {
-			if err := os.RemoveAll(filepath.Join(s.Dir, dirName, names[0])); err != nil {
-				return fmt.Errorf("remove old snapshot %s: %w", names[0], err)
-			}
-			removed = append(removed, names[0])
-			names = names[1:]
+		latest, _ := os.Readlink(filepath.Join(s.Dir, latestName))
+		byTime := make(map[time.Time]string, len(names))
+		times := make([]time.Time, 0, len(names))
+		for _, n := range names {
+			t, _ := time.Parse(StampLayout, n) // complete() lists only valid stamps
+			byTime[t] = n
+			times = append(times, t)
 		}
-		remaining = len(names)
+		p.Decisions = retention.Apply(times, policy, loc)
+		for i := len(p.Decisions) - 1; i >= 0; i-- { // oldest first
+			d := p.Decisions[i]
+			name := byTime[d.Time]
+			if d.Keep || filepath.Join(dirName, name) == latest {
+				p.Remaining++
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(s.Dir, dirName, name)); err != nil {
+				return fmt.Errorf("remove old snapshot %s: %w", name, err)
+			}
+			p.Removed = append(p.Removed, name)
+		}
 		return nil
 	})
-	return remaining, removed, err
+	return p, err
 }
 
 // Count is the number of complete snapshots.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/boanu/kab/agent/fsuser"
 	"github.com/boanu/kab/agent/snapshot"
+	"github.com/boanu/kab/shared"
 	"go.uber.org/goleak"
 )
 
@@ -78,12 +79,12 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("latest -> %q, want snapshots/%s", link, st)
 		}
 	}
-	remaining, removed, err := s.Prune(2)
+	pruned, err := s.Prune(shared.KeepPolicy{Last: 2}, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if remaining != 2 || !slices.Equal(removed, stamps[:1]) {
-		t.Errorf("prune: remaining %d removed %v", remaining, removed)
+	if pruned.Remaining != 2 || !slices.Equal(pruned.Removed, stamps[:1]) {
+		t.Errorf("prune: remaining %d removed %v", pruned.Remaining, pruned.Removed)
 	}
 	if got, want := names(t, dir), []string{stamps[1], stamps[3]}; !slices.Equal(got, want) {
 		t.Errorf("snapshots %v, want %v", got, want)
@@ -128,4 +129,30 @@ func openTempDir(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+// Prune never removes the snapshot latest points to, even when the policy would (a clock that
+// jumped back makes an older-named snapshot the newest good one).
+func TestPruneKeepsLatest(t *testing.T) {
+	dir := appFolder(t)
+	s := snapshot.Store{Dir: dir, IDs: app}
+	stamps := []string{"20260101T000000.000Z", "20260102T000000.000Z", "20260103T000000.000Z"}
+	for _, st := range []string{stamps[2], stamps[1], stamps[0]} { // latest ends on the oldest
+		if err := s.Begin(st); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pruned, err := s.Prune(shared.KeepPolicy{Last: 1}, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pruned.Removed, stamps[1:2]) || pruned.Remaining != 2 {
+		t.Errorf("removed %v (remaining %d), want only %s removed", pruned.Removed, pruned.Remaining, stamps[1])
+	}
+	if got, want := names(t, dir), []string{stamps[0], stamps[2]}; !slices.Equal(got, want) {
+		t.Errorf("snapshots %v, want %v", got, want)
+	}
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the unit tests need on a fresh machine: the agent's tests build app root file
 # systems from a statically linked busybox (Debian's busybox-static), and the metric and alert
-# rule checks run promtool (Debian's prometheus package).
+# rule checks run promtool (Debian's prometheus package), and the retention reference test runs restic.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -13,4 +13,11 @@ if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install 
     || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >&2; }
 fi
 apt_ensure promtool prometheus
+# agent/retention compares its decisions with Debian's restic forget (the reference semantics).
+apt_ensure restic restic
 
+# Offsite copies: the e2e restores one with Debian's age and zstd (no kab code), and the offsite
+# benchmark compares the upload with s3cmd.
+apt_ensure age age
+apt_ensure zstd zstd
+apt_ensure s3cmd s3cmd

@@ -28,6 +28,13 @@ type Config struct {
 	// AllowPtrace lets the injector give the agent SYS_PTRACE where the app's capabilities are
 	// not a set the agent may hold (a privileged app, SYS_ADMIN…); false denies such pods.
 	AllowPtrace bool `json:"allowPtrace,omitempty"`
+	// Heal evicts kab pods that started without injection (DESIGN §11); off by default.
+	Heal Heal `json:"heal,omitempty"`
+	// Layout is where each pod's folder sits on the volume: flat (<backup-name>, the default)
+	// or namespaced (<namespace>/<backup-name>).
+	Layout Layout `json:"layout,omitempty"`
+	// Namespaces limits which namespaces may use kab at all.
+	Namespaces Namespaces `json:"namespaces,omitempty"`
 }
 
 // Volume is the backup volume's source. Exactly one field is set; NFS is the usual kind.
@@ -83,6 +90,9 @@ func (c *Config) SetDefaults() {
 	setIfMissing(c.AgentResources.Requests, corev1.ResourceCPU, DefaultRequestCPU)
 	setIfMissing(c.AgentResources.Requests, corev1.ResourceMemory, DefaultRequestMemory)
 	setIfMissing(c.AgentResources.Limits, corev1.ResourceMemory, DefaultLimitMemory)
+	if c.Layout == "" {
+		c.Layout = LayoutFlat
+	}
 	if hp := c.Volume.HostPath; hp != nil && hp.Type == nil {
 		// Without a type the kubelet checks nothing and a missing folder fails the mount of
 		// the subPath; creating it is what a single-node or kind setup wants.
@@ -110,6 +120,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("agentPort: %d is the agent's control port (%s); use another, e.g. %d", c.AgentPort, shared.DefaultControlAddr, shared.DefaultAgentPort))
 	}
 	errs = append(errs, validateResources(c.AgentResources)...)
+	errs = append(errs, c.Layout.validate()...)
+	errs = append(errs, c.Namespaces.validate()...)
 	return errors.Join(errs...)
 }
 

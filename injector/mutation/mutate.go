@@ -68,6 +68,7 @@ func Mutate(pod *corev1.Pod, cfg *config.Config) (*corev1.Pod, Outcome, error) {
 	// are both reported in one denial. The container checks read the raw annotations, so
 	// they run even when another annotation fails to parse.
 	problems := podProblems(pod)
+	problems = append(problems, layoutProblems(pod, cfg.Layout)...)
 	spec, err := shared.Parse(pod.Annotations)
 	if err != nil {
 		problems = append(problems, flatten(err)...)
@@ -110,6 +111,9 @@ func inject(pod *corev1.Pod, app *corev1.Container, spec *shared.Spec, cfg *conf
 		shareProcesses := true
 		pod.Spec.ShareProcessNamespace = &shareProcesses
 	}
+
+	addOffsite(pod, app, spec, cfg, restoreAt)
+	placeBackupFolder(pod, spec, cfg.Layout)
 
 	if pod.Labels == nil {
 		pod.Labels = map[string]string{}

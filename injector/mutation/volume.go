@@ -1,6 +1,8 @@
 package mutation
 
 import (
+	"errors"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/boanu/kab/injector/config"
@@ -26,6 +28,34 @@ func backupVolume(source config.Volume) corev1.Volume {
 // <backup-name>, so /kab-backup is that folder and one app never sees another's backups.
 func backupMount(spec *shared.Spec) corev1.VolumeMount {
 	return corev1.VolumeMount{Name: BackupVolumeName, MountPath: shared.BackupDir, SubPath: spec.BackupName}
+}
+
+// placeBackupFolder points every mount of the backup volume at the pod's folder under the
+// configured layout: namespaced puts it below <namespace>/ so namespaces cannot name each
+// other's folders (DESIGN §11); flat keeps the seed's <backup-name>.
+func placeBackupFolder(pod *corev1.Pod, spec *shared.Spec, layout config.Layout) {
+	if layout != config.LayoutNamespaced {
+		return
+	}
+	folder := pod.Namespace + "/" + spec.BackupName
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			for j := range list[i].VolumeMounts {
+				if list[i].VolumeMounts[j].Name == BackupVolumeName {
+					list[i].VolumeMounts[j].SubPath = folder
+				}
+			}
+		}
+	}
+}
+
+// layoutProblems: the namespaced layout names the folder by the pod's namespace, which the
+// webhook copies from the admission request; a pod without one cannot be placed.
+func layoutProblems(pod *corev1.Pod, layout config.Layout) []error {
+	if layout == config.LayoutNamespaced && pod.Namespace == "" {
+		return []error{errors.New("metadata.namespace: is empty; the namespaced layout puts backups at <namespace>/<backup-name> and needs it")}
+	}
+	return nil
 }
 
 func addBackupMount(c *corev1.Container, spec *shared.Spec) {

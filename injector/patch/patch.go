@@ -4,7 +4,6 @@
 package patch
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/wI2L/jsondiff"
@@ -20,14 +19,14 @@ import (
 // the end — and the API server, applying that to the object it holds, would leave the fields
 // this build does not know on the wrong container.
 func Between(original, mutated any) ([]byte, error) {
-	ops, err := jsondiff.Compare(original, mutated, jsondiff.LCS())
+	ops, err := jsondiff.Compare(original, mutated, jsondiff.LCS(), jsondiff.UnmarshalFunc(decodeTree))
 	if err != nil {
 		return nil, fmt.Errorf("diff pod: %w", err)
 	}
 	if len(ops) == 0 {
 		return nil, nil
 	}
-	out, err := json.Marshal(ops)
+	out, err := encode(ops)
 	if err != nil {
 		return nil, fmt.Errorf("encode patch: %w", err)
 	}

@@ -25,16 +25,20 @@ type handler struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	metrics *metrics
+	gate    Gate // nil: no check beyond the mutation
 }
 
 // NewHandler serves POST /mutate, GET /healthz, GET /readyz and GET /metrics (from reg, which
 // also receives the admission metrics). See the package documentation for the answers.
-func NewHandler(cfg *config.Config, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
+func NewHandler(cfg *config.Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option) (http.Handler, error) {
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
 	h := &handler{cfg: cfg, log: log, metrics: m}
+	for _, opt := range opts {
+		opt(h)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /mutate", h.serveMutate)
 	ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") }
@@ -94,7 +98,7 @@ func (h *handler) mutate(w http.ResponseWriter, r *http.Request) verdict {
 		return verdict{result: ResultError, reason: err}
 	}
 
-	v := admit(review.Request, h.cfg)
+	v := admit(r.Context(), review.Request, h.cfg, h.gate)
 	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: v.response})
 	if err != nil {
 		http.Error(w, "cannot encode the answer", http.StatusInternalServerError)

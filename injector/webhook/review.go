@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,7 +44,7 @@ type verdict struct {
 
 // admit answers one request. Only pods CREATE are kab's; the webhook registration asks for
 // nothing else, but an answer that leaves everything else alone is the safe one anyway.
-func admit(req *admissionv1.AdmissionRequest, cfg *config.Config) verdict {
+func admit(ctx context.Context, req *admissionv1.AdmissionRequest, cfg *config.Config, gate Gate) verdict {
 	allow := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
 	if req.Resource.Group != "" || req.Resource.Resource != "pods" || req.SubResource != "" || req.Operation != admissionv1.Create {
 		return verdict{response: allow, result: ResultSkipped}
@@ -55,6 +56,11 @@ func admit(req *admissionv1.AdmissionRequest, cfg *config.Config) verdict {
 		return verdict{response: refuse(req, http.StatusBadRequest, metav1.StatusReasonBadRequest, err), result: ResultError, reason: err}
 	}
 	who := podName(req.Namespace, &pod)
+	if pod.Namespace == "" {
+		// The API server fills the namespace in only after admission; the layout and the
+		// tenancy checks need it now. Set on the input too, so the patch does not carry it.
+		pod.Namespace = req.Namespace
+	}
 
 	mutated, outcome, err := mutation.Mutate(&pod, cfg)
 	if err != nil {
@@ -62,6 +68,16 @@ func admit(req *admissionv1.AdmissionRequest, cfg *config.Config) verdict {
 	}
 	if outcome.Skipped() {
 		return verdict{response: allow, result: ResultSkipped, pod: who}
+	}
+	if gate != nil {
+		dryRun := req.DryRun != nil && *req.DryRun
+		var denied *mutation.DeniedError
+		if err := gate.Admit(ctx, &pod, dryRun); errors.As(err, &denied) {
+			return verdict{response: refuse(req, http.StatusForbidden, metav1.StatusReasonForbidden, err), result: ResultDenied, pod: who, reason: err}
+		} else if err != nil {
+			err = fmt.Errorf("kab cannot check the pod's namespace and backup-name: %w", err)
+			return verdict{response: refuse(req, http.StatusInternalServerError, metav1.StatusReasonInternalError, err), result: ResultError, pod: who, reason: err}
+		}
 	}
 	ops, err := patch.Between(&pod, mutated)
 	if err != nil {

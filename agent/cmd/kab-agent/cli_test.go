@@ -31,7 +31,7 @@ func kabAgent(t *testing.T, env []string, args ...string) (stdout, stderr string
 func TestBackupNowAndStatusSubcommands(t *testing.T) {
 	volume := backupFolder(t)
 	sandbox.StartApp(t, sandbox.AppOptions{BackupDir: volume, UID: 1000, GID: 1000})
-	agent := startAgent(t, volume, sandbox.AgentCapsForNonRootApp, agentEnv(`echo from-the-app`))
+	agent := startAgent(t, volume, sandbox.AgentCapsForNonRootApp, agentEnv(`echo from-the-app; echo rows > "$KAB_BACKUP_DIR/dump"`))
 	env := []string{"KAB_CONTROL_ADDR=" + agent.ControlAddr}
 
 	out, errOut, code := kabAgent(t, env, "backup-now", "--wait")

@@ -108,7 +108,7 @@ func TestTimeoutKillsTheWholeRun(t *testing.T) {
 func TestBackupNowDuringARun(t *testing.T) {
 	volume := backupFolder(t)
 	app := sandbox.StartApp(t, sandbox.AppOptions{BackupDir: volume, UID: 1000, GID: 1000})
-	agent := startAgent(t, volume, sandbox.AgentCapsForNonRootApp, agentEnv(`echo waiting; while [ ! -e go ]; do sleep 0.1; done`))
+	agent := startAgent(t, volume, sandbox.AgentCapsForNonRootApp, agentEnv(`echo waiting; while [ ! -e go ]; do sleep 0.1; done; echo rows > "$KAB_BACKUP_DIR/dump"`))
 	id := backupNow(t, agent)
 	waitRunning(t, agent, id, "waiting")
 	code, body, err := client(t, agent).BackupNow(context.Background())

@@ -40,6 +40,9 @@ type AgentOptions struct {
 	Caps      []int    // the agent's capabilities; nil keeps all
 	Env       []string // KAB_* settings besides the addresses, which StartAgent picks
 	Args      []string
+	// SecretDir, when set, is bound read-only at /var/run/kab/offsite, as the kubelet mounts
+	// the offsite Secret.
+	SecretDir string
 }
 
 // Agent is a running kab-agent.
@@ -71,6 +74,7 @@ func StartAgent(t testing.TB, opts AgentOptions) *Agent {
 		envBinary + "=" + opts.Binary,
 		envCaps + "=" + capsString(opts.Caps),
 		envArgs + "=" + strings.Join(opts.Args, " "),
+		envSecret + "=" + opts.SecretDir,
 		"KAB_METRICS_ADDR=" + a.MetricsAddr,
 		"KAB_CONTROL_ADDR=" + a.ControlAddr,
 	}, opts.Env...)
@@ -157,4 +161,39 @@ func (a *Agent) Stop() {
 		_ = a.cmd.Process.Kill()
 		<-a.done
 	}
+}
+
+// RunAgent runs kab-agent as StartAgent does but expects it to exit (a bad setting stops it at
+// start) within limit, and returns its output and exit code.
+func RunAgent(t testing.TB, opts AgentOptions, limit time.Duration) (output string, exitCode int) {
+	t.Helper()
+	dir := t.TempDir()
+	root := filepath.Join(dir, "agent-root")
+	must(t, os.Mkdir(root, 0o755))
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append([]string{
+		envRole + "=agent",
+		envAgentFS + "=" + root,
+		envBackup + "=" + opts.BackupDir,
+		envBinary + "=" + opts.Binary,
+		envCaps + "=" + capsString(opts.Caps),
+		envArgs + "=" + strings.Join(opts.Args, " "),
+		envSecret + "=" + opts.SecretDir,
+		"KAB_METRICS_ADDR=" + freeAddr(t),
+		"KAB_CONTROL_ADDR=" + freeAddr(t),
+	}, opts.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	must(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("the agent did not exit within %s:\n%s", limit, out.String())
+	}
+	return out.String(), cmd.ProcessState.ExitCode()
 }

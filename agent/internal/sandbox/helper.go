@@ -26,6 +26,7 @@ const (
 	envBinary  = "KAB_SANDBOX_BINARY"
 	envAgentFS = "KAB_SANDBOX_AGENT_ROOT"
 	envArgs    = "KAB_SANDBOX_ARGS"
+	envSecret  = "KAB_SANDBOX_SECRET"
 )
 
 // Main plays the sandbox role the test binary was re-executed for, and never returns then.
@@ -121,6 +122,19 @@ func becomeAgent() error {
 	for _, b := range binds {
 		if err := unix.Mount(b.src, b.dst, "", b.flags, ""); err != nil {
 			return fmt.Errorf("bind %s on %s: %w", b.src, b.dst, err)
+		}
+	}
+	if secret := os.Getenv(envSecret); secret != "" {
+		dst := root + "/var/run/kab/offsite"
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return err
+		}
+		if err := unix.Mount(secret, dst, "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind %s on %s: %w", secret, dst, err)
+		}
+		// A bind mount is made writable; remount it read-only, as the kubelet's Secret volume is.
+		if err := unix.Mount("", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+			return fmt.Errorf("remount %s read-only: %w", dst, err)
 		}
 	}
 	if err := pivotInto(root); err != nil {

@@ -28,6 +28,10 @@ type Config struct {
 	WebhookConfigName string
 	ServiceName       string
 	Namespace         string
+
+	// HealProbeNamespace is where heal's dry-run probe pod is "created": a namespace kab's
+	// webhook covers (not kube-system, not kab's own).
+	HealProbeNamespace string
 }
 
 // SelfManagedTLS reports whether the injector keeps its own certificate in a Secret.
@@ -53,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool, getenv func(st
 	fs.StringVar(&c.WebhookConfigName, "webhook-config-name", "kab-injector", "self-managed TLS: MutatingWebhookConfiguration whose caBundle the injector keeps")
 	fs.StringVar(&c.ServiceName, "service-name", "kab-injector", "self-managed TLS: Service the API server calls; names the certificate")
 	fs.StringVar(&c.Namespace, "namespace", defaultNamespace(getenv), "self-managed TLS: the injector's namespace (default: $POD_NAMESPACE, else the service account's)")
+	fs.StringVar(&c.HealProbeNamespace, "heal-probe-namespace", "default", "heal: namespace of the dry-run pod that shows the webhook answers (one the webhook covers)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}

@@ -65,7 +65,24 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 		return exitError
 	}
 	reg := webhook.NewRegistry()
-	handler, err := webhook.NewHandler(cfg, log, reg)
+	var opts []webhook.Option
+	if client := clusterClient(); client != nil {
+		gate, err := tenancyGate(ctx, client, cfg, flags.Namespace)
+		if err != nil {
+			log.Error("cannot start the tenancy check", "err", err)
+			return exitError
+		}
+		opts = append(opts, gate)
+		if cfg.Heal.Enabled {
+			startHeal(ctx, client, flags, reg, log)
+		}
+	} else if cfg.Heal.Enabled || len(cfg.Namespaces.Allow)+len(cfg.Namespaces.Deny) > 0 {
+		log.Error("heal and namespaces.allow/deny need the Kubernetes API: run the injector in a cluster")
+		return exitUsage
+	} else {
+		log.Warn("not in a cluster: backup-name claims (flat layout) are not checked")
+	}
+	handler, err := webhook.NewHandler(cfg, log, reg, opts...)
 	if err != nil {
 		log.Error("cannot build the admission handler", "err", err)
 		return exitError
@@ -76,7 +93,7 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 		return exitError
 	}
 	log.Info("kab-injector starting", "agent_image", cfg.AgentImage, "agent_port", cfg.AgentPort,
-		"self_managed_tls", flags.SelfManagedTLS())
+		"self_managed_tls", flags.SelfManagedTLS(), "layout", cfg.Layout, "heal", cfg.Heal.Enabled)
 	if err := webhook.Serve(ctx, ln, handler, getCertificate, log); err != nil {
 		log.Error("admission server failed", "err", err)
 		return exitError

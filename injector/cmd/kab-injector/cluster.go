@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/boanu/kab/injector/config"
+	"github.com/boanu/kab/injector/heal"
+	"github.com/boanu/kab/injector/tenancy"
+	"github.com/boanu/kab/injector/webhook"
+)
+
+// clusterClient is the in-cluster API client, or nil outside a cluster (certificate files
+// given, no service account): then only the pure mutation runs.
+func clusterClient() kubernetes.Interface {
+	restConfig, err := rest.InClusterConfig()
+	if err != nil {
+		return nil
+	}
+	client, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return nil
+	}
+	return client
+}
+
+// tenancyGate is the webhook's tenancy check. Namespace selectors read labels from a
+// namespace informer, so admission does not wait on the API for them.
+func tenancyGate(ctx context.Context, client kubernetes.Interface, cfg *config.Config, kabNamespace string) (webhook.Option, error) {
+	var labels tenancy.NamespaceLabels
+	if cfg.Namespaces.HasSelectors() {
+		factory := informers.NewSharedInformerFactory(client, 10*time.Minute)
+		namespaces := factory.Core().V1().Namespaces()
+		lister := namespaces.Lister()
+		synced := namespaces.Informer().HasSynced
+		factory.Start(ctx.Done())
+		if !cache.WaitForCacheSync(ctx.Done(), synced) {
+			return nil, fmt.Errorf("namespace cache did not sync (namespaces.allow/deny has label selectors; the injector needs namespaces list/watch)")
+		}
+		labels = func(_ context.Context, name string) (map[string]string, error) {
+			ns, err := lister.Get(name)
+			if err != nil {
+				return nil, err
+			}
+			return ns.Labels, nil
+		}
+	}
+	return webhook.WithGate(tenancy.New(cfg, tenancy.Claims{Client: client, Namespace: kabNamespace}, labels)), nil
+}
+
+// healRights are what heal needs (deploy/components/heal); missing ones are logged once.
+func healRights(kabNamespace, probeNamespace string) []authorizationv1.ResourceAttributes {
+	return []authorizationv1.ResourceAttributes{
+		{Verb: "list", Resource: "pods"},
+		{Verb: "watch", Resource: "pods"},
+		{Verb: "create", Resource: "pods", Subresource: "eviction"},
+		{Verb: "create", Resource: "events"},
+		{Verb: "create", Resource: "pods", Namespace: probeNamespace},
+		{Verb: "get", Group: "coordination.k8s.io", Resource: "leases", Namespace: kabNamespace},
+		{Verb: "create", Group: "coordination.k8s.io", Resource: "leases", Namespace: kabNamespace},
+		{Verb: "update", Group: "coordination.k8s.io", Resource: "leases", Namespace: kabNamespace},
+	}
+}
+
+// missingRights asks the API server (SelfSubjectAccessReview) which heal rights are missing.
+func missingRights(ctx context.Context, client kubernetes.Interface, wanted []authorizationv1.ResourceAttributes) ([]string, error) {
+	var missing []string
+	for _, attrs := range wanted {
+		review, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+			Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if !review.Status.Allowed {
+			what := attrs.Verb + " " + attrs.Resource
+			if attrs.Subresource != "" {
+				what += "/" + attrs.Subresource
+			}
+			if attrs.Group != "" {
+				what += "." + attrs.Group
+			}
+			if attrs.Namespace != "" {
+				what += " in namespace " + attrs.Namespace
+			}
+			missing = append(missing, what)
+		}
+	}
+	return missing, nil
+}
+
+// startHeal runs heal in the background when its rights are there. Missing rights are logged
+// once and heal stays off: heal never takes admission down.
+func startHeal(ctx context.Context, client kubernetes.Interface, flags Config, reg prometheus.Registerer, log *slog.Logger) {
+	missing, err := missingRights(ctx, client, healRights(flags.Namespace, flags.HealProbeNamespace))
+	if err != nil {
+		log.Error("heal is off: cannot check its RBAC", "err", err)
+		return
+	}
+	if len(missing) > 0 {
+		log.Error("heal is off: the injector's service account lacks rights; apply deploy/components/heal or set heal.enabled: false",
+			"missing", strings.Join(missing, ", "))
+		return
+	}
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "kab-injector"})
+	controller, err := heal.NewController(client, []string{"kube-system", flags.Namespace}, recorder, reg, log)
+	if err != nil {
+		log.Error("heal is off", "err", err)
+		return
+	}
+	identity, _ := os.Hostname()
+	go func() {
+		defer broadcaster.Shutdown()
+		controller.RunWithLeaderElection(ctx, client, heal.Options{
+			Namespace: flags.Namespace, Identity: identity, ProbeNamespace: flags.HealProbeNamespace, Workers: 2,
+		})
+	}()
+}
