@@ -141,9 +141,9 @@ func hasEvent(ctx context.Context, client kubernetes.Interface, ns, pod, reason 
 // TestHeal: pods created before the webhook was registered (the one-apply rebuild) are healed
 // once the webhook answers: the owned pod is evicted (by one of two replicas), the one a
 // PodDisruptionBudget protects is retried, the bare one gets an Event and stays.
-// There is no kube-controller-manager here: the ReplicaSet is not re-created from the
-// eviction, and the PDB's status is never computed, which the Eviction API answers with 429
-// exactly like a budget that allows no disruption.
+// There is no kube-controller-manager here: the ReplicaSet does not re-create the evicted pod
+// (the test creates the replacement as it would), and the PDB's status is written as the
+// disruption controller would.
 func TestHeal(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
@@ -168,14 +168,29 @@ func TestHeal(t *testing.T) {
 	}
 	web, db := rs("web"), rs("db")
 	zero := intstr.FromInt32(0)
-	if _, err := e.admin.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, &policyv1.PodDisruptionBudget{
+	pdb, err := e.admin.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, &policyv1.PodDisruptionBudget{
 		ObjectMeta: metav1.ObjectMeta{Name: "db"},
 		Spec:       policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &zero, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}},
-	}, metav1.CreateOptions{}); err != nil {
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the disruption controller would report for one healthy pod and maxUnavailable 0.
+	pdb.Status = policyv1.PodDisruptionBudgetStatus{ObservedGeneration: pdb.Generation, DisruptionsAllowed: 0, CurrentHealthy: 1, DesiredHealthy: 1, ExpectedPods: 1}
+	if _, err := e.admin.PolicyV1().PodDisruptionBudgets(ns).UpdateStatus(ctx, pdb, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, pod := range []*corev1.Pod{ownedKabPod("web-1", web), ownedKabPod("db-1", db), kabPod("bare")} {
-		if _, err := e.admin.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		created, err := e.admin.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The Eviction API ignores budgets for pending pods; with no kubelet here, the
+		// status a kubelet would report is written by hand.
+		// Ready too: a budget does not protect an unhealthy pod (unhealthyPodEvictionPolicy).
+		created.Status.Phase = corev1.PodRunning
+		created.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+		if _, err := e.admin.CoreV1().Pods(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -173,7 +173,10 @@ func (c *Controller) evict(ctx context.Context, pod *corev1.Pod, owner *metav1.O
 		// replacement) that the cache has not seen yet.
 		DeleteOptions: &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}},
 	}
-	err := c.client.PolicyV1().Evictions(pod.Namespace).Evict(ctx, eviction)
+	// A bounded call: a worker stuck on one pod would stall the queue for every other.
+	callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := c.client.PolicyV1().Evictions(pod.Namespace).Evict(callCtx, eviction)
 	switch {
 	case err == nil:
 		c.metrics.healed.WithLabelValues(ActionEvicted).Inc()

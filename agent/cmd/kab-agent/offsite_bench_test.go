@@ -4,6 +4,7 @@ package main_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,7 +47,8 @@ func BenchmarkOffsiteUpload1GiB(b *testing.B) {
 		if err := os.MkdirAll(volume, 0o755); err != nil {
 			b.Fatal(err)
 		}
-		sandbox.StartApp(b, sandbox.AppOptions{BackupDir: volume, UID: 1000, GID: 1000})
+		app := sandbox.StartApp(b, sandbox.AppOptions{BackupDir: volume, UID: 1000, GID: 1000})
+		writeRandom(b, filepath.Join(app.Rootfs, "data", "big.bin"), 1<<30, 1000, 1000)
 		secret := b.TempDir()
 		for k, v := range map[string]string{"endpoint": "http://" + w.Endpoint(), "bucket": s3server.Bucket,
 			"accessKeyID": s3server.AdminKey, "secretAccessKey": s3server.AdminSecret, "recipients": id.Recipient().String()} {
@@ -55,7 +57,7 @@ func BenchmarkOffsiteUpload1GiB(b *testing.B) {
 			}
 		}
 		agent := sandbox.StartAgent(b, sandbox.AgentOptions{Binary: agentBinary, BackupDir: volume, Caps: sandbox.AgentCapsForNonRootApp,
-			SecretDir: secret, Env: agentEnv(`head -c 1073741824 /dev/urandom > "$KAB_BACKUP_DIR"/big.bin`,
+			SecretDir: secret, Env: agentEnv(`cp /data/big.bin "$KAB_BACKUP_DIR"/`,
 				"KAB_BACKUP_KEEP=1", "KAB_OFFSITE=kab-offsite", "KAB_BACKUP_TIMEOUT=30m")})
 		c, err := newClient(agent)
 		if err != nil {
@@ -64,6 +66,12 @@ func BenchmarkOffsiteUpload1GiB(b *testing.B) {
 		code, body, err := c.BackupNow(context.Background())
 		if err != nil || code != 202 {
 			b.Fatalf("backup-now: %d %s %v", code, body, err)
+		}
+		var body2 struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(body, &body2); err != nil {
+			b.Fatal(err)
 		}
 		var maxRSS int64
 		deadline := time.Now().Add(30 * time.Minute)
@@ -80,6 +88,13 @@ func BenchmarkOffsiteUpload1GiB(b *testing.B) {
 			_ = json.Unmarshal(st["offsite"], &o)
 			if o.LastError != "" {
 				b.Fatalf("upload failed: %s", o.LastError)
+			}
+			var runs []struct{ ID, Result, Error string }
+			_ = json.Unmarshal(st["lastRuns"], &runs)
+			for _, r := range runs {
+				if r.ID == body2.ID && r.Result != "success" {
+					b.Fatalf("the backup run ended %s: %s", r.Result, r.Error)
+				}
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -124,6 +139,21 @@ func scrape(a *sandbox.Agent) (string, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	return string(body), err
+}
+
+// writeRandom writes n random bytes (incompressible: zstd's worst case) owned by uid:gid.
+func writeRandom(b *testing.B, path string, n int64, uid, gid int) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.CopyN(f, rand.Reader, n); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Chown(uid, gid); err != nil {
+		b.Fatal(err)
+	}
 }
 
 func rssKiB(pid int) int64 { return statusKiB(pid, "VmRSS:") }
