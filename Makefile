@@ -28,9 +28,11 @@ check: deps
 	$(MAKE) --no-print-directory e2e || { $(MAKE) --no-print-directory kind-down; exit 1; }
 	$(MAKE) --no-print-directory kind-down
 
-## deps: what the unit tests need from Debian (a static busybox for the agent's test apps)
+## deps: what the unit tests need from Debian (a static busybox for the agent's test apps), and
+## the real helm built from Go modules for deploy/'s chart tests
 deps:
 	e2e/lib/host-deps.sh
+	e2e/lib/build-helm.sh >/dev/null
 
 ## test: lint, then unit, golden and real-process tests with the race detector (as root)
 test: lint

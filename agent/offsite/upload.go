@@ -96,9 +96,9 @@ func (s *Store) pack(src Source, sum io.Writer, tarCount, zstdCount, ageCount *c
 		return 0, fmt.Errorf("age: %w", err)
 	}
 	zstdCount.w = enc
-	// Two encoder goroutines keep up with a 2-core node; the default window (8 MiB) bounds
-	// the encoder's memory.
-	zw, err := zstd.NewWriter(zstdCount, zstd.WithEncoderConcurrency(2))
+	// One encoder with a 4 MiB window: the encoder's buffers stay a few MiB, next to the one
+	// upload part, so the agent fits its default memory request while uploading.
+	zw, err := zstd.NewWriter(zstdCount, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(4<<20))
 	if err != nil {
 		return 0, err
 	}

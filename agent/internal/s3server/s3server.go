@@ -96,7 +96,7 @@ func Start(t testing.TB) *Server {
 func (w *Server) start() {
 	w.t.Helper()
 	args := []string{"server", "-s3", "-dir", w.dataDir, "-ip", "127.0.0.1", "-ip.bind", "127.0.0.1",
-		"-s3.config", w.config, "-master.volumeSizeLimitMB", "64", "-volume.max", "20"}
+		"-s3.config", w.config, "-master.volumeSizeLimitMB", "64", "-volume.max", "100"}
 	for name, port := range w.ports {
 		args = append(args, "-"+name, strconv.Itoa(port))
 	}
