@@ -31,6 +31,9 @@ func Start(sched shared.Schedule, task func(), onSkip func(), logger *slog.Logge
 		gocron.WithLogger(logger.With("component", "scheduler")),
 		gocron.WithStopTimeout(stopTimeout),
 		gocron.WithMonitor(skipMonitor(onSkip)),
+		// gocron recognises a DST repeat or gap by comparing wall clocks in the scheduler's
+		// location, so that location must be the schedule's own CRON_TZ zone (UTC without one).
+		gocron.WithLocation(sched.Location()),
 	}, opts...)
 	s, err := gocron.NewScheduler(opts...)
 	if err != nil {
@@ -48,6 +51,9 @@ func Start(sched shared.Schedule, task func(), onSkip func(), logger *slog.Logge
 	job, err := s.NewJob(def, gocron.NewTask(task),
 		gocron.WithName("backup"),
 		gocron.WithSingletonMode(gocron.LimitModeReschedule),
+		// A daily 02:30 must not vanish on the spring-forward night: run it right after the
+		// jump, as classic cron does, so no local day goes without a backup.
+		gocron.WithDaylightSavingsTimePolicy(gocron.DaylightSavingsTimeRunAfterTransition),
 	)
 	if err != nil {
 		_ = s.Shutdown()
