@@ -14,6 +14,8 @@ const (
 	EnvPodNamespace = "KAB_POD_NAMESPACE" // downward API
 	EnvRunID        = "KAB_RUN_ID"        // set on each backup command
 	EnvRestoreFrom  = "KAB_RESTORE_FROM"  // set on the restore container
+	EnvAppUID       = "KAB_APP_UID"       // kab-fetch: the app's uid, where the pod says it (else root)
+	EnvAppGID       = "KAB_APP_GID"       // kab-fetch: the app's gid, where the pod says it (else root)
 )
 
 // Defaults for the agent's own settings.

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/boanu/kab/agent/fsuser"
 	"github.com/boanu/kab/agent/logging"
 	"github.com/boanu/kab/agent/offsite"
 	"github.com/boanu/kab/shared"
@@ -44,6 +47,8 @@ func fetch(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	to := fs.String("to", "", "unpack a copy into this new or empty folder (as plain files) instead of the backup folder")
 	stamp := fs.String("stamp", "", "with --to: the copy to fetch (default: the newest whose manifest checks out)")
 	tries := fs.Int("tries", 7, "tries at an unreachable endpoint before giving up")
+	appUID := fs.String("app-uid", envOr(shared.EnvAppUID, "0"), "the app's uid: the backup folder is handed to it and restored files belong to it (env "+shared.EnvAppUID+")")
+	appGID := fs.String("app-gid", envOr(shared.EnvAppGID, "0"), "the app's gid (env "+shared.EnvAppGID+")")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: kab-agent fetch [flags]            restore the newest offsite copy into an empty backup folder\n"+
 			"       kab-agent fetch --list                list the offsite copies\n"+
@@ -59,6 +64,11 @@ func fetch(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	}
 	if *stamp != "" && *to == "" {
 		fmt.Fprintln(stderr, "kab-agent fetch: --stamp needs --to DIR")
+		return 2
+	}
+	app, err := appIDs(*appUID, *appGID)
+	if err != nil {
+		fmt.Fprintf(stderr, "kab-agent fetch: %v\n", err)
 		return 2
 	}
 	logger := logging.New(stderr)
@@ -85,7 +95,7 @@ func fetch(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	case *to != "":
 		err = fetchTo(ctx, store, cfg, retry, *to, *stamp, logger)
 	default:
-		err = restoreFolder(ctx, store, cfg, retry, *backupDir, *keep != "", logger)
+		err = restoreFolder(ctx, store, cfg, retry, *backupDir, *keep != "", app, logger)
 	}
 	if err != nil {
 		logger.Error("offsite fetch failed", "where", store.Where(), "error", err)
@@ -123,10 +133,16 @@ func newest(ctx context.Context, store *offsite.Store, retry retryFunc, logger *
 }
 
 // restoreFolder is the kab-fetch init container: restore only into a folder without a backup.
-func restoreFolder(ctx context.Context, store *offsite.Store, cfg *offsite.Config, retry retryFunc, dir string, snapshotMode bool, logger *slog.Logger) error {
-	has, err := offsite.HasBackup(dir, snapshotMode)
-	if err != nil {
-		return fmt.Errorf("look into the backup folder %s: %w", dir, err)
+// It runs as root: it first hands a root-owned empty folder (what the kubelet creates for a new
+// subPath) to the app, then does everything else with the app's fs ids, so it sees the folder
+// as the app does and every file it unpacks belongs to the app.
+func restoreFolder(ctx context.Context, store *offsite.Store, cfg *offsite.Config, retry retryFunc, dir string, snapshotMode bool, app fsuser.IDs, logger *slog.Logger) error {
+	if err := error(nil); err != nil {
+		return err
+	}
+	var has bool
+	if err := asApp(app, func() (err error) { has, err = offsite.HasBackup(dir, snapshotMode); return err }); err != nil {
+		return fmt.Errorf("look into the backup folder %s as uid %d gid %d: %w", dir, app.UID, app.GID, err)
 	}
 	if has {
 		logger.Info("the backup folder holds a backup; nothing to fetch", "backup_dir", dir)
@@ -142,13 +158,39 @@ func restoreFolder(ctx context.Context, store *offsite.Store, cfg *offsite.Confi
 	}
 	return retry("download "+m.Object, func() error {
 		start := time.Now()
-		files, err := store.Restore(ctx, m, cfg.Identities, dir, snapshotMode)
+		var files int
+		err := asApp(app, func() (err error) {
+			files, err = store.Restore(ctx, m, cfg.Identities, dir, snapshotMode)
+			return err
+		})
 		if err == nil {
 			logger.Info("restored the offsite copy", "stamp", m.Stamp, "files", files, "tar_bytes", m.TarBytes,
-				"backup_dir", dir, "duration_seconds", time.Since(start).Seconds())
+				"backup_dir", dir, "uid", app.UID, "gid", app.GID, "duration_seconds", time.Since(start).Seconds())
 		}
 		return err
 	})
+}
+
+// asApp runs fn with the app's fs ids; as is when they are already ours (a person running
+// `kab-agent fetch` as themselves needs no CAP_SETUID).
+func asApp(app fsuser.IDs, fn func() error) error {
+	if int(app.UID) == os.Geteuid() && int(app.GID) == os.Getegid() {
+		return fn()
+	}
+	return fsuser.Do(app, fn)
+}
+
+// appIDs parses the app's uid and gid (decimal, 0 … 2^32-2; -1 is the kernel's "no change").
+func appIDs(uid, gid string) (fsuser.IDs, error) {
+	u, err := strconv.ParseUint(uid, 10, 32)
+	if err != nil || u == math.MaxUint32 {
+		return fsuser.IDs{}, fmt.Errorf("--app-uid (env %s) is %q; want the app's numeric uid, e.g. 1000", shared.EnvAppUID, uid)
+	}
+	g, err := strconv.ParseUint(gid, 10, 32)
+	if err != nil || g == math.MaxUint32 {
+		return fsuser.IDs{}, fmt.Errorf("--app-gid (env %s) is %q; want the app's numeric gid, e.g. 1000", shared.EnvAppGID, gid)
+	}
+	return fsuser.IDs{UID: uint32(u), GID: uint32(g)}, nil
 }
 
 // fetchTo unpacks a copy into a new or empty folder, as plain files.

@@ -1,6 +1,8 @@
 package mutation
 
 import (
+	"strconv"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/boanu/kab/injector/config"
@@ -17,7 +19,7 @@ const (
 	OffsiteMountPath       = "/var/run/kab/offsite"
 	offsiteIdentityKey     = "identity"
 	offsiteAgentFileMode   = int32(0o400) // the agent runs as root
-	offsiteFetchFileMode   = int32(0o444) // kab-fetch runs as the app's uid; the app never mounts it
+	offsiteFetchFileMode   = int32(0o400) // kab-fetch runs as root too; the app never mounts it
 	offsiteFetchSubcommand = "fetch"
 )
 
@@ -57,19 +59,23 @@ func addOffsite(pod *corev1.Pod, app *corev1.Container, spec *shared.Spec, cfg *
 	pod.Spec.InitContainers = insertContainer(pod.Spec.InitContainers, at, fetchContainer(pod, app, spec, cfg))
 }
 
-// fetchContainer is kab-fetch: the agent image running `kab-agent fetch` as the app's uid/gid
-// (what it unpacks must belong to the app), with nothing else: no capabilities, read-only root.
+// fetchContainer is kab-fetch: the agent image running `kab-agent fetch`. It runs as root with
+// only CHOWN, SETUID and SETGID (all within Pod Security baseline), because the kubelet creates
+// the subPath folder owned by root: a brand-new folder — the "lost everything" case — is only
+// writable after kab-fetch hands it to the app's uid/gid, as kab-agent does. It then unpacks
+// with its fs ids switched to the app's, so every restored file belongs to the app.
 func fetchContainer(pod *corev1.Pod, app *corev1.Container, spec *shared.Spec, cfg *config.Config) corev1.Container {
-	no, yes := false, true
+	no, yes, root := false, true, int64(0)
 	sc := &corev1.SecurityContext{
+		RunAsUser:                &root,
+		RunAsNonRoot:             &no,
 		AllowPrivilegeEscalation: &no,
 		ReadOnlyRootFilesystem:   &yes,
 		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-	}
-	sc.RunAsUser, sc.RunAsGroup = appIDs(pod, app)
-	if sc.RunAsUser != nil && *sc.RunAsUser != 0 {
-		sc.RunAsNonRoot = &yes
+		Capabilities: &corev1.Capabilities{
+			Drop: []corev1.Capability{"ALL"},
+			Add:  []corev1.Capability{"CHOWN", "SETUID", "SETGID"},
+		},
 	}
 	env := []corev1.EnvVar{
 		{Name: shared.EnvName(shared.KeyOffsite), Value: spec.Offsite},
@@ -78,6 +84,15 @@ func fetchContainer(pod *corev1.Pod, app *corev1.Container, spec *shared.Spec, c
 		{Name: shared.EnvBackupDir, Value: shared.BackupDir},
 		fieldEnv(shared.EnvPodName, "metadata.name"),
 		fieldEnv(shared.EnvPodNamespace, "metadata.namespace"),
+	}
+	// Unknown ids (the image's USER decides, which the injector cannot see) are left out:
+	// kab-fetch then keeps root's, like the runtime would give an image without a USER.
+	uid, gid := appIDs(pod, app)
+	if uid != nil {
+		env = append(env, corev1.EnvVar{Name: shared.EnvAppUID, Value: strconv.FormatInt(*uid, 10)})
+	}
+	if gid != nil {
+		env = append(env, corev1.EnvVar{Name: shared.EnvAppGID, Value: strconv.FormatInt(*gid, 10)})
 	}
 	return corev1.Container{
 		Name:      FetchContainerName,
@@ -94,8 +109,7 @@ func fetchContainer(pod *corev1.Pod, app *corev1.Container, spec *shared.Spec, c
 }
 
 // appIDs is the uid and gid the app runs as where the pod says so (container over pod); nil
-// where it does not (the image's USER decides, which the injector cannot see: kab-fetch then
-// runs as the agent image's root).
+// where it does not (the image's USER decides, which the injector cannot see).
 func appIDs(pod *corev1.Pod, app *corev1.Container) (uid, gid *int64) {
 	if psc := pod.Spec.SecurityContext; psc != nil {
 		uid, gid = psc.RunAsUser, psc.RunAsGroup
