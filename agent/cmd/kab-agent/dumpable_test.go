@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/boanu/kab/agent/internal/sandbox"
@@ -54,6 +55,9 @@ func TestRootAppCannotReadTheAgentsProc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The sibling is not the app's main process, so killing the app leaves it running with the
+	// marker env: a later test's agent would find it instead of its own app.
+	t.Cleanup(func() { _ = syscall.Kill(sibling, syscall.SIGKILL) })
 	if got := probe(t, volume, sibling); strings.Join(got, "|") != "environ: read|root: read|mem: opened" {
 		t.Fatalf("control: the app cannot even read its own sibling, so the probe proves nothing: %q", got)
 	}
