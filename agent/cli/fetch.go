@@ -137,7 +137,7 @@ func newest(ctx context.Context, store *offsite.Store, retry retryFunc, logger *
 // subPath) to the app, then does everything else with the app's fs ids, so it sees the folder
 // as the app does and every file it unpacks belongs to the app.
 func restoreFolder(ctx context.Context, store *offsite.Store, cfg *offsite.Config, retry retryFunc, dir string, snapshotMode bool, app fsuser.IDs, logger *slog.Logger) error {
-	if err := error(nil); err != nil {
+	if err := fsuser.HandOver(dir, app); err != nil {
 		return err
 	}
 	var has bool

@@ -27,6 +27,26 @@ func podProblems(pod *corev1.Pod) []error {
 			problems = append(problems, fmt.Errorf("the pod already has a container named %q; kab adds its own under that name, so rename yours (a restore container of your own must be the init container %q)", name, UserRestoreContainerName))
 		}
 	}
+	if pod.Annotations[shared.Prefix+shared.KeyOffsite] != "" {
+		problems = append(problems, offsiteClashes(pod)...)
+	}
+	return problems
+}
+
+// offsiteClashes are the names kab adds only with offsite (a raw annotation check, so it runs
+// even when another annotation fails to parse): kab-fetch and the two Secret volumes.
+func offsiteClashes(pod *corev1.Pod) []error {
+	var problems []error
+	for _, v := range pod.Spec.Volumes {
+		if v.Name == OffsiteVolumeName || v.Name == OffsiteFetchVolumeName {
+			problems = append(problems, fmt.Errorf("the pod already has a volume named %q; with %s%s kab adds the offsite Secret's volume under that name, so rename yours", v.Name, shared.Prefix, shared.KeyOffsite))
+		}
+	}
+	for _, name := range allContainerNames(pod) {
+		if name == FetchContainerName {
+			problems = append(problems, fmt.Errorf("the pod already has a container named %q; with %s%s kab adds its offsite restore under that name, so rename yours", name, shared.Prefix, shared.KeyOffsite))
+		}
+	}
 	return problems
 }
 
