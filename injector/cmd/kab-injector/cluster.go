@@ -105,19 +105,46 @@ func missingRights(ctx context.Context, client kubernetes.Interface, wanted []au
 	return missing, nil
 }
 
-// startHeal runs heal in the background when its rights are there. Missing rights are logged
-// once and heal stays off: heal never takes admission down.
+// healRightsRecheck is how often heal looks again for rights it lacked at start.
+const healRightsRecheck = 15 * time.Second
+
+// startHeal runs heal in the background once its rights are there. Missing rights are logged
+// once and heal waits, re-checking: when kab is applied in one go with its RBAC (a GitOps first
+// sync), the injector can start a moment before its RoleBindings take effect (measured in the
+// any-order rebuild scenario), and giving up then would leave heal off for good. Heal never
+// takes admission down.
 func startHeal(ctx context.Context, client kubernetes.Interface, flags Config, reg prometheus.Registerer, log *slog.Logger) {
-	missing, err := missingRights(ctx, client, healRights(flags.Namespace, flags.HealProbeNamespace))
-	if err != nil {
-		log.Error("heal is off: cannot check its RBAC", "err", err)
-		return
-	}
-	if len(missing) > 0 {
-		log.Error("heal is off: the injector's service account lacks rights; apply deploy/components/heal or set heal.enabled: false",
-			"missing", strings.Join(missing, ", "))
-		return
-	}
+	go func() {
+		logged := false
+		for {
+			missing, err := missingRights(ctx, client, healRights(flags.Namespace, flags.HealProbeNamespace))
+			switch {
+			case err == nil && len(missing) == 0:
+				if logged {
+					log.Info("heal's rights are granted now; heal starts")
+				}
+				runHeal(ctx, client, flags, reg, log)
+				return
+			case logged:
+			case err != nil:
+				log.Error("heal waits: cannot check its RBAC; retrying", "err", err, "every", healRightsRecheck)
+				logged = true
+			default:
+				log.Error("heal waits: the injector's service account lacks rights; apply deploy/components/heal or set heal.enabled: false",
+					"missing", strings.Join(missing, ", "), "recheck_every", healRightsRecheck)
+				logged = true
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(healRightsRecheck):
+			}
+		}
+	}()
+}
+
+// runHeal runs the heal controller under leader election until ctx ends.
+func runHeal(ctx context.Context, client kubernetes.Interface, flags Config, reg prometheus.Registerer, log *slog.Logger) {
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "kab-injector"})
@@ -127,10 +154,8 @@ func startHeal(ctx context.Context, client kubernetes.Interface, flags Config, r
 		return
 	}
 	identity, _ := os.Hostname()
-	go func() {
-		defer broadcaster.Shutdown()
-		controller.RunWithLeaderElection(ctx, client, heal.Options{
-			Namespace: flags.Namespace, Identity: identity, ProbeNamespace: flags.HealProbeNamespace, Workers: 2,
-		})
-	}()
+	defer broadcaster.Shutdown()
+	controller.RunWithLeaderElection(ctx, client, heal.Options{
+		Namespace: flags.Namespace, Identity: identity, ProbeNamespace: flags.HealProbeNamespace, Workers: 2,
+	})
 }
