@@ -11,16 +11,16 @@ INTEGRATION_TIMEOUT ?= 20m
 # INTEGRATION_FLAGS="-run TestSelfManagedTLS -v" narrows or details a run.
 INTEGRATION_FLAGS   ?=
 
-## integration-binaries: build (or reuse) etcd, kube-apiserver and kubectl for the integration tests
+## integration-binaries: build (or reuse) etcd, kube-apiserver, kube-controller-manager and kubectl for the integration tests
 integration-binaries:
-	e2e/lib/build-k8s.sh kube-apiserver kubectl >/dev/null
+	e2e/lib/build-k8s.sh kube-apiserver kubectl kube-controller-manager >/dev/null
 	e2e/lib/build-etcd.sh >/dev/null
 	e2e/lib/build-seaweedfs.sh >/dev/null
 
 ## test-integration: the injector, its manifest and self-managed TLS against a real kube-apiserver
 test-integration:
 	@set -euo pipefail; \
-	k8s_bin_dir=$$(e2e/lib/build-k8s.sh kube-apiserver kubectl); \
+	k8s_bin_dir=$$(e2e/lib/build-k8s.sh kube-apiserver kubectl kube-controller-manager); \
 	etcd_bin_dir=$$(e2e/lib/build-etcd.sh); \
 	weed_bin_dir=$$(e2e/lib/build-seaweedfs.sh); \
 	echo "KAB_K8S_BIN_DIR=$$k8s_bin_dir KAB_ETCD_BIN_DIR=$$etcd_bin_dir KAB_WEED_BIN_DIR=$$weed_bin_dir"; \

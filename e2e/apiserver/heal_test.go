@@ -5,6 +5,7 @@ package apiserver
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -24,6 +26,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/boanu/kab/injector/heal"
+	"github.com/boanu/kab/shared"
 )
 
 // applyHealRBAC creates deploy/components/heal/rbac.yaml as written.
@@ -106,15 +109,6 @@ func (h *healer) count(t *testing.T, action string) float64 {
 	return 0
 }
 
-// ownedKabPod is what a ReplicaSet would create: kab annotations, a controller reference.
-func ownedKabPod(name string, rs *appsv1.ReplicaSet) *corev1.Pod {
-	pod := kabPod(name)
-	pod.Labels = map[string]string{"app": rs.Name}
-	yes := true
-	pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}
-	return pod
-}
-
 func waitFor(t *testing.T, what string, timeout time.Duration, ok func() (bool, error)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -138,89 +132,157 @@ func hasEvent(ctx context.Context, client kubernetes.Interface, ns, pod, reason 
 	return len(events.Items) > 0, nil
 }
 
-// TestHeal: pods created before the webhook was registered (the one-apply rebuild) are healed
-// once the webhook answers: the owned pod is evicted (by one of two replicas), the one a
-// PodDisruptionBudget protects is retried, the bare one gets an Event and stays.
-// There is no kube-controller-manager here: the ReplicaSet does not re-create the evicted pod
-// (the test creates the replacement as it would), and the PDB's status is written as the
-// disruption controller would.
+// createKabDeployment creates a one-replica Deployment of kabPod, labelled app=name; the real
+// deployment and replicaset controllers create its pods.
+func (e *env) createKabDeployment(t *testing.T, ns, name string) {
+	t.Helper()
+	replicas := int32(1)
+	template := kabPod("")
+	template.Labels = map[string]string{"app": name}
+	_, err := e.admin.AppsV1().Deployments(ns).Create(context.Background(), &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: template.Labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: template.ObjectMeta, Spec: template.Spec},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("create Deployment %s: %v", name, err)
+	}
+}
+
+// appPod waits for the one live pod labelled app=name other than the pod with UID not (""
+// for any), as the ReplicaSet controller creates it, and returns it.
+func (e *env) appPod(t *testing.T, ns, name string, not types.UID) *corev1.Pod {
+	t.Helper()
+	var found *corev1.Pod
+	waitFor(t, "a pod of Deployment "+name+" created by its ReplicaSet", settleTimeout, func() (bool, error) {
+		pods, err := e.admin.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + name})
+		if err != nil {
+			return false, err
+		}
+		for i := range pods.Items {
+			if p := &pods.Items[i]; p.UID != not && p.DeletionTimestamp == nil {
+				found = p
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("%d pods, none new", len(pods.Items))
+	})
+	owner := metav1.GetControllerOf(found)
+	if owner == nil || owner.Kind != "ReplicaSet" {
+		t.Fatalf("pod %s is not controlled by a ReplicaSet: %v", found.Name, found.OwnerReferences)
+	}
+	return found
+}
+
+// markRunningReady writes the status a kubelet would report for a started, ready pod. There is
+// no kubelet here; without it the pod stays Pending, and the Eviction API lets a pending or
+// unready pod go whatever its budget says (unhealthyPodEvictionPolicy).
+func (e *env) markRunningReady(t *testing.T, pod *corev1.Pod) {
+	t.Helper()
+	pod = pod.DeepCopy()
+	pod.Status.Phase = corev1.PodRunning
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
+	if _, err := e.admin.CoreV1().Pods(pod.Namespace).UpdateStatus(context.Background(), pod, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("write Running/Ready status of pod %s: %v", pod.Name, err)
+	}
+}
+
+// waitForBlockingBudget waits until the disruption controller has observed the budget and
+// counted the one healthy pod it protects, with no disruption allowed.
+func (e *env) waitForBlockingBudget(t *testing.T, ns, name string) {
+	t.Helper()
+	waitFor(t, "PodDisruptionBudget "+name+" computed by the disruption controller", settleTimeout, func() (bool, error) {
+		pdb, err := e.admin.PolicyV1().PodDisruptionBudgets(ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		st := pdb.Status
+		return st.ObservedGeneration == pdb.Generation && st.CurrentHealthy == 1 && st.DisruptionsAllowed == 0,
+			fmt.Errorf("status %+v at generation %d", st, pdb.Generation)
+	})
+}
+
+// podGone reports whether the pod with this name and UID no longer exists.
+func (e *env) podGone(ns string, pod *corev1.Pod) (bool, error) {
+	got, err := e.admin.CoreV1().Pods(ns).Get(context.Background(), pod.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return got.UID != pod.UID, nil
+}
+
+// TestHeal: the one-apply rebuild, against a real kube-controller-manager. Deployments created
+// before kab's webhook was registered have un-injected pods; once the webhook answers, heal
+// (two replicas, one Lease) evicts the pod, and the replacement its ReplicaSet creates is
+// injected. A PodDisruptionBudget with maxUnavailable 0, computed by the disruption controller,
+// blocks the eviction, which is retried with backoff until the budget allows it. A bare pod gets
+// an Event and stays.
 func TestHeal(t *testing.T) {
 	e := setup(t)
+	e.cp.StartControllerManager(t, "replicaset-controller", "deployment-controller", "disruption-controller")
 	ctx := context.Background()
 	e.applyHealRBAC(t)
 	ns := e.newNamespace(t, "apps", nil)
 
-	// Before kab's webhook exists: these start un-injected.
-	replicas := int32(1)
-	rs := func(name string) *appsv1.ReplicaSet {
-		created, err := e.admin.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
-			ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec: appsv1.ReplicaSetSpec{
-				Replicas: &replicas,
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
-				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}}, Spec: kabPod("x").Spec},
-			},
-		}, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return created
-	}
-	web, db := rs("web"), rs("db")
+	// Before kab's webhook exists: all of these start un-injected.
+	e.createKabDeployment(t, ns, "web")
+	e.createKabDeployment(t, ns, "db")
 	zero := intstr.FromInt32(0)
-	pdb, err := e.admin.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, &policyv1.PodDisruptionBudget{
+	_, err := e.admin.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, &policyv1.PodDisruptionBudget{
 		ObjectMeta: metav1.ObjectMeta{Name: "db"},
 		Spec:       policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &zero, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// What the disruption controller would report for one healthy pod and maxUnavailable 0.
-	pdb.Status = policyv1.PodDisruptionBudgetStatus{ObservedGeneration: pdb.Generation, DisruptionsAllowed: 0, CurrentHealthy: 1, DesiredHealthy: 1, ExpectedPods: 1}
-	if _, err := e.admin.PolicyV1().PodDisruptionBudgets(ns).UpdateStatus(ctx, pdb, metav1.UpdateOptions{}); err != nil {
+	bare, err := e.admin.CoreV1().Pods(ns).Create(ctx, kabPod("bare"), metav1.CreateOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pod := range []*corev1.Pod{ownedKabPod("web-1", web), ownedKabPod("db-1", db), kabPod("bare")} {
-		created, err := e.admin.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
+	web, db := e.appPod(t, ns, "web", ""), e.appPod(t, ns, "db", "")
+	for _, pod := range []*corev1.Pod{web, db, bare} {
+		if _, injected := pod.Annotations[shared.Prefix+shared.KeyStatus]; injected {
+			t.Fatalf("pod %s was injected before kab's webhook was registered", pod.Name)
 		}
-		// The Eviction API ignores budgets for pending pods; with no kubelet here, the
-		// status a kubelet would report is written by hand.
-		// Ready too: a budget does not protect an unhealthy pod (unhealthyPodEvictionPolicy).
-		created.Status.Phase = corev1.PodRunning
-		created.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
-		if _, err := e.admin.CoreV1().Pods(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		e.markRunningReady(t, pod)
 	}
+	e.waitForBlockingBudget(t, ns, "db")
 
 	// Two replicas campaign before the webhook answers: neither may evict yet.
 	first, second := e.startHealer(t, "injector-1"), e.startHealer(t, "injector-2")
 	time.Sleep(3 * time.Second)
-	if _, err := e.admin.CoreV1().Pods(ns).Get(ctx, "web-1", metav1.GetOptions{}); err != nil {
-		t.Fatalf("web-1 was evicted before kab's webhook answered: %v", err)
+	if gone, err := e.podGone(ns, web); gone || err != nil {
+		t.Fatalf("web's pod %s was evicted before kab's webhook answered (err %v)", web.Name, err)
 	}
 
 	inj := startInjector(t, parseConfig(t, testConfig), e.servingCertificate(t), 0)
 	e.registerWebhook(t, inj.port, e.webhookCA.CertPEM)
 
-	waitFor(t, "web-1 evicted", settleTimeout, func() (bool, error) {
-		_, err := e.admin.CoreV1().Pods(ns).Get(ctx, "web-1", metav1.GetOptions{})
-		return apierrors.IsNotFound(err), err
-	})
+	waitFor(t, "web's un-injected pod "+web.Name+" evicted", settleTimeout, func() (bool, error) { return e.podGone(ns, web) })
+	if ok, err := hasEvent(ctx, e.admin, ns, web.Name, heal.ReasonEvicted); !ok {
+		t.Errorf("no %s Event on %s (%v)", heal.ReasonEvicted, web.Name, err)
+	}
+	assertInjected(t, e.appPod(t, ns, "web", web.UID))
+
 	waitFor(t, "Event "+heal.ReasonNotInjected+" on the bare pod", settleTimeout, func() (bool, error) {
 		return hasEvent(ctx, e.admin, ns, "bare", heal.ReasonNotInjected)
 	})
-	waitFor(t, "db-1's eviction blocked twice (retried)", settleTimeout, func() (bool, error) {
-		return first.count(t, heal.ActionBlocked)+second.count(t, heal.ActionBlocked) >= 2, nil
+	// Three refusals: the first try and two retries, each after a longer backoff.
+	waitFor(t, "db's eviction blocked three times (retried)", settleTimeout, func() (bool, error) {
+		return first.count(t, heal.ActionBlocked)+second.count(t, heal.ActionBlocked) >= 3, nil
 	})
-	if ok, err := hasEvent(ctx, e.admin, ns, "db-1", heal.ReasonBlocked); !ok {
-		t.Errorf("no %s Event on db-1 (%v)", heal.ReasonBlocked, err)
+	if ok, err := hasEvent(ctx, e.admin, ns, db.Name, heal.ReasonBlocked); !ok {
+		t.Errorf("no %s Event on %s (%v)", heal.ReasonBlocked, db.Name, err)
 	}
-	for _, name := range []string{"bare", "db-1"} {
-		if _, err := e.admin.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
-			t.Errorf("%s is gone: %v; heal must never delete a bare pod or break a budget", name, err)
+	for _, pod := range []*corev1.Pod{bare, db} {
+		if gone, err := e.podGone(ns, pod); gone || err != nil {
+			t.Errorf("pod %s is gone (err %v); heal must never delete a bare pod or break a budget", pod.Name, err)
 		}
 	}
 	if got := first.count(t, heal.ActionEvicted) + second.count(t, heal.ActionEvicted); got != 1 {
@@ -230,10 +292,28 @@ func TestHeal(t *testing.T) {
 		t.Errorf("bare-pod Events counted by both replicas: %v, want 1", got)
 	}
 
-	// The replacement a ReplicaSet would create now goes through the webhook.
-	replacement, err := e.admin.CoreV1().Pods(ns).Create(ctx, ownedKabPod("web-2", web), metav1.CreateOptions{})
-	if err != nil {
+	// The budget allows one disruption now: a retry (the backoff, not a pod change, brings it
+	// back) evicts db's pod and its ReplicaSet's replacement is injected.
+	one := intstr.FromInt32(1)
+	if err := retryOnConflict(func() error {
+		pdb, err := e.admin.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "db", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		pdb.Spec.MaxUnavailable = &one
+		_, err = e.admin.PolicyV1().PodDisruptionBudgets(ns).Update(ctx, pdb, metav1.UpdateOptions{})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
-	assertInjected(t, replacement)
+	// Not waiting for the budget's new status: the retry may evict db's pod as soon as the
+	// disruption controller allows it, and the unready replacement takes the allowance away again.
+	waitFor(t, "db's pod "+db.Name+" evicted on a retry once its budget allowed it", 2*settleTimeout, func() (bool, error) { return e.podGone(ns, db) })
+	assertInjected(t, e.appPod(t, ns, "db", db.UID))
+	if got := first.count(t, heal.ActionEvicted) + second.count(t, heal.ActionEvicted); got != 2 {
+		t.Errorf("evictions counted by both replicas: %v, want 2 (web, then db)", got)
+	}
+	if gone, err := e.podGone(ns, bare); gone || err != nil {
+		t.Errorf("bare pod is gone (err %v); heal must never delete it", err)
+	}
 }

@@ -2,8 +2,9 @@
 // binaries are the ones e2e/lib/build-k8s.sh and e2e/lib/build-etcd.sh build from Go modules,
 // found through KAB_K8S_BIN_DIR and KAB_ETCD_BIN_DIR (set by `make test-integration`).
 //
-// There is no controller-manager, scheduler or kubelet: pods are admitted and stored, never
-// scheduled — which is all an admission webhook test needs.
+// There is no scheduler or kubelet: pods are admitted and stored, never scheduled — which is all
+// an admission webhook test needs. A kube-controller-manager runs only when a test asks for one
+// (StartControllerManager), e.g. so that ReplicaSets re-create the pods a test evicts.
 package controlplane
 
 import (
@@ -49,8 +50,9 @@ type ControlPlane struct {
 	// test binary was killed, by the next Start).
 	Dir string
 
-	etcd, apiserver *process
-	etcdURL         string
+	etcd, apiserver   *process
+	controllerManager *process // nil unless StartControllerManager was called
+	etcdURL           string
 }
 
 // Options adjust the API server.
@@ -345,7 +347,11 @@ func httpOK(c *http.Client, url string) error {
 }
 
 func (cp *ControlPlane) stop() {
-	// The API server first: stopping etcd under it makes it log errors and retry.
+	// Its clients first: a controller-manager or API server whose server went away logs
+	// errors and retries.
+	if cp.controllerManager != nil {
+		cp.controllerManager.stop()
+	}
 	if cp.apiserver != nil {
 		cp.apiserver.stop()
 	}
@@ -355,7 +361,7 @@ func (cp *ControlPlane) stop() {
 }
 
 func (cp *ControlPlane) logTails(t testing.TB) {
-	for _, p := range []*process{cp.etcd, cp.apiserver} {
+	for _, p := range []*process{cp.etcd, cp.apiserver, cp.controllerManager} {
 		if p != nil {
 			t.Logf("%s log (last lines):\n%s", p.name, indent(p.logTail(30)))
 		}

@@ -7,4 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 k apply -k "$KAB_ROOT/deploy/overlays/hostpath" >&2
+# The tag stays kab-injector:dev across builds, so an unchanged Deployment keeps running the
+# injector of an earlier build: restart it onto the image just loaded.
+k -n kab-system rollout restart deployment/kab-injector >&2
 wait_injector_ready 180
