@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/boanu/kab/agent/fsuser"
 	"github.com/boanu/kab/agent/snapshot"
 	"github.com/boanu/kab/agent/target"
 )
@@ -51,7 +52,7 @@ func (r *Runner) prepareFolder(p target.Process) {
 // readyFolder hands a fresh folder to the app and, once per agent start, removes what a
 // killed agent left behind in snapshot mode. The caller holds volumeMu.
 func (r *Runner) readyFolder(p target.Process) error {
-	if err := handOver(r.cfg.BackupDir, p); err != nil {
+	if err := fsuser.HandOver(r.cfg.BackupDir, p.IDs()); err != nil {
 		return err
 	}
 	if r.cfg.Spec.SnapshotMode() && !r.staleRemoved {

@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Order: quick denials first; the cluster rebuild last, since it replaces the cluster and
 # everything on it.
-ALL=(07-denials 01-seed 03-sqlite 05-snapshots 06-metrics 08-restart 09-baseline 12-kubectl-kab 13-trust 10-rebuild-any-order 04-rebuild)
+ALL=(07-denials 01-seed 03-sqlite 05-snapshots 06-metrics 08-restart 09-baseline 12-kubectl-kab 13-trust 14-offsite 10-rebuild-any-order 04-rebuild)
 if (($#)); then SCENARIOS=("$@"); else SCENARIOS=("${ALL[@]}"); fi
 
 suite_start=$SECONDS
