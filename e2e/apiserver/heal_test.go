@@ -227,14 +227,26 @@ func TestHeal(t *testing.T) {
 	e := setup(t)
 	e.cp.StartControllerManager(t, "replicaset-controller", "deployment-controller", "disruption-controller")
 	ctx := context.Background()
+	// The injector starts heal only when its own rights check passes: it must fail without
+	// deploy/components/heal and pass with exactly it (the Lease is granted by name).
+	sa, err := kubernetes.NewForConfig(e.cp.ServiceAccountConfig(e.manifest.ServiceAccount.Namespace, e.manifest.ServiceAccount.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing, err := heal.MissingRights(ctx, sa, e.manifest.Namespace.Name, "default"); err != nil || len(missing) == 0 {
+		t.Fatalf("without heal's RBAC the rights check says missing %q, err %v; want rights missing", missing, err)
+	}
 	e.applyHealRBAC(t)
+	if missing, err := heal.MissingRights(ctx, sa, e.manifest.Namespace.Name, "default"); err != nil || len(missing) > 0 {
+		t.Fatalf("with deploy/components/heal the rights check says missing %q, err %v; heal would never start", missing, err)
+	}
 	ns := e.newNamespace(t, "apps", nil)
 
 	// Before kab's webhook exists: all of these start un-injected.
 	e.createKabDeployment(t, ns, "web")
 	e.createKabDeployment(t, ns, "db")
 	zero := intstr.FromInt32(0)
-	_, err := e.admin.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, &policyv1.PodDisruptionBudget{
+	_, err = e.admin.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, &policyv1.PodDisruptionBudget{
 		ObjectMeta: metav1.ObjectMeta{Name: "db"},
 		Spec:       policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &zero, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}},
 	}, metav1.CreateOptions{})

@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -64,47 +62,6 @@ func tenancyGate(ctx context.Context, client kubernetes.Interface, cfg *config.C
 	return webhook.WithGate(tenancy.New(cfg, tenancy.Claims{Client: client, Namespace: kabNamespace}, labels)), nil
 }
 
-// healRights are what heal needs (deploy/components/heal); missing ones are logged once.
-func healRights(kabNamespace, probeNamespace string) []authorizationv1.ResourceAttributes {
-	return []authorizationv1.ResourceAttributes{
-		{Verb: "list", Resource: "pods"},
-		{Verb: "watch", Resource: "pods"},
-		{Verb: "create", Resource: "pods", Subresource: "eviction"},
-		{Verb: "create", Resource: "events"},
-		{Verb: "create", Resource: "pods", Namespace: probeNamespace},
-		{Verb: "get", Group: "coordination.k8s.io", Resource: "leases", Namespace: kabNamespace},
-		{Verb: "create", Group: "coordination.k8s.io", Resource: "leases", Namespace: kabNamespace},
-		{Verb: "update", Group: "coordination.k8s.io", Resource: "leases", Namespace: kabNamespace},
-	}
-}
-
-// missingRights asks the API server (SelfSubjectAccessReview) which heal rights are missing.
-func missingRights(ctx context.Context, client kubernetes.Interface, wanted []authorizationv1.ResourceAttributes) ([]string, error) {
-	var missing []string
-	for _, attrs := range wanted {
-		review, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
-			Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs},
-		}, metav1.CreateOptions{})
-		if err != nil {
-			return nil, err
-		}
-		if !review.Status.Allowed {
-			what := attrs.Verb + " " + attrs.Resource
-			if attrs.Subresource != "" {
-				what += "/" + attrs.Subresource
-			}
-			if attrs.Group != "" {
-				what += "." + attrs.Group
-			}
-			if attrs.Namespace != "" {
-				what += " in namespace " + attrs.Namespace
-			}
-			missing = append(missing, what)
-		}
-	}
-	return missing, nil
-}
-
 // healRightsRecheck is how often heal looks again for rights it lacked at start.
 const healRightsRecheck = 15 * time.Second
 
@@ -117,7 +74,7 @@ func startHeal(ctx context.Context, client kubernetes.Interface, flags Config, r
 	go func() {
 		logged := false
 		for {
-			missing, err := missingRights(ctx, client, healRights(flags.Namespace, flags.HealProbeNamespace))
+			missing, err := heal.MissingRights(ctx, client, flags.Namespace, flags.HealProbeNamespace)
 			switch {
 			case err == nil && len(missing) == 0:
 				if logged {
