@@ -7,6 +7,11 @@ GOARCH    ?= $(shell $(GO) env GOARCH)
 BIN       := bin
 LDFLAGS   := -s -w
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+# The agent speaks only HTTP/1.1: its servers are plain HTTP and minio-go's transport (custom
+# dialer and TLS config) never negotiates h2, so net/http's bundled HTTP/2 is dead weight there
+# (0.54 MB, docs/PERFORMANCE.md "Images"). The injector keeps it: the API server calls the
+# webhook over h2 and client-go watches multiplex on it.
+AGENT_TAGS := nethttpomithttp2
 PKGS      := ./shared/... ./injector/... ./agent/... ./deploy/... ./kubectl-kab/...
 FUZZTIME  ?= 30s
 
@@ -15,17 +20,19 @@ FUZZTIME  ?= 30s
 ## build: static bin/kab-injector, bin/kab-agent (CGO_ENABLED=0, for images FROM scratch) and bin/kubectl-kab
 build:
 	$(GOBUILD) -o $(BIN)/kab-injector ./injector/cmd/kab-injector
-	$(GOBUILD) -o $(BIN)/kab-agent ./agent/cmd/kab-agent
+	$(GOBUILD) -tags '$(AGENT_TAGS)' -o $(BIN)/kab-agent ./agent/cmd/kab-agent
 	$(GOBUILD) -o $(BIN)/kubectl-kab ./kubectl-kab/cmd/kubectl-kab
 
 ## check: everything CI runs, on a fresh machine: unit tests, the real kube-apiserver, the kind smoke
-## test and the kind e2e suite (the cluster is deleted afterwards, also when a step fails)
+## test, the kind e2e suite and the kind fault suite (the cluster is deleted afterwards, also when a
+## step fails)
 check: deps
 	$(MAKE) --no-print-directory test
 	$(MAKE) --no-print-directory test-integration
 	$(MAKE) --no-print-directory kind-up
 	$(MAKE) --no-print-directory e2e-smoke || { $(MAKE) --no-print-directory kind-down; exit 1; }
 	$(MAKE) --no-print-directory e2e || { $(MAKE) --no-print-directory kind-down; exit 1; }
+	$(MAKE) --no-print-directory faults || { $(MAKE) --no-print-directory kind-down; exit 1; }
 	$(MAKE) --no-print-directory kind-down
 
 ## deps: what the unit tests need from Debian (a static busybox for the agent's test apps), and

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 
 	"github.com/boanu/kab/agent/metrics"
@@ -34,6 +36,11 @@ var (
 	labelValues     = regexp.MustCompile(`^label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*[a-zA-Z_][a-zA-Z0-9_]*\s*\)$`)
 )
 
+// scrapedMetricsEnv names a file holding a running agent's /metrics, as scraped in the kind e2e
+// suite (scenario 16-helm): when set, TestDashboardQueries checks the dashboard against what that
+// agent really served instead of the agent's registry built in this process.
+const scrapedMetricsEnv = "KAB_AGENT_METRICS"
+
 // TestDashboardQueries checks every PromQL expression in monitoring/dashboard.json: each parses
 // (promtool loads them as recording rules) and each kab_ metric it names is one the agent
 // exposes, so a renamed metric breaks this test instead of silently emptying a panel.
@@ -49,7 +56,7 @@ func TestDashboardQueries(t *testing.T) {
 		t.Fatalf("dashboard.json has %d PromQL expressions (targets[].expr); the panels lost their queries?", len(exprs))
 	}
 
-	exposed := agentMetricNames(t)
+	exposed := exposedMetricNames(t)
 	used := map[string]bool{}
 	var rules strings.Builder
 	rules.WriteString("groups:\n  - name: dashboard\n    rules:\n")
@@ -203,9 +210,21 @@ func variableQueries(t *testing.T, dash map[string]any) []string {
 	return qs
 }
 
+// exposedMetricNames is what the agent exposes: scraped from a running agent when
+// $KAB_AGENT_METRICS names a file, else the agent's registry.
+func exposedMetricNames(t *testing.T) map[string]bool {
+	t.Helper()
+	file := os.Getenv(scrapedMetricsEnv)
+	if file == "" {
+		return agentMetricNames(t)
+	}
+	names := scrapedMetricNames(t, file)
+	t.Logf("checking against %d kab_ series names scraped from a running agent (%s)", len(names), file)
+	return names
+}
+
 // agentMetricNames gathers the agent's own registry the way the agent builds it with every
-// optional family present (snapshot mode, an offsite Secret) and returns the series names a
-// scrape shows: a histogram as its _bucket, _sum and _count.
+// optional family present (snapshot mode, an offsite Secret).
 func agentMetricNames(t *testing.T) map[string]bool {
 	t.Helper()
 	m := metrics.New("dashboard-test", true, func() (time.Time, bool) { return time.Now(), true })
@@ -214,8 +233,45 @@ func agentMetricNames(t *testing.T) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	names := seriesNames(families)
+	if len(names) == 0 {
+		t.Fatal("the agent's registry has no kab_ metrics")
+	}
+	return names
+}
+
+// scrapedMetricNames parses a /metrics response in the Prometheus text format.
+func scrapedMetricNames(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatalf("$%s: %v", scrapedMetricsEnv, err)
+	}
+	defer f.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	byName, err := parser.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatalf("$%s=%s is not a /metrics scrape in the Prometheus text format: %v", scrapedMetricsEnv, file, err)
+	}
+	families := make([]*dto.MetricFamily, 0, len(byName))
+	for _, f := range byName {
+		families = append(families, f)
+	}
+	names := seriesNames(families)
+	if len(names) == 0 {
+		t.Fatalf("$%s=%s has no kab_ metrics: not scraped from a kab agent?", scrapedMetricsEnv, file)
+	}
+	return names
+}
+
+// seriesNames are the kab_ series names a scrape shows: a histogram as its _bucket, _sum and
+// _count. Families without samples count as absent: a query on them returns nothing.
+func seriesNames(families []*dto.MetricFamily) map[string]bool {
 	names := map[string]bool{}
 	for _, f := range families {
+		if len(f.GetMetric()) == 0 {
+			continue
+		}
 		if !strings.HasPrefix(f.GetName(), "kab_") {
 			continue
 		}
@@ -230,9 +286,6 @@ func agentMetricNames(t *testing.T) map[string]bool {
 		default:
 			names[f.GetName()] = true
 		}
-	}
-	if len(names) == 0 {
-		t.Fatal("the agent's registry has no kab_ metrics")
 	}
 	return names
 }

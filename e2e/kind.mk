@@ -18,7 +18,7 @@ kind-down:
 kind-clean:
 	bash $(KAB_E2E_MK_DIR)/kind/clean.sh
 
-## e2e-images: build kab-test/busybox:e2e and kab-test/sqlite:e2e from Debian packages and load them
+## e2e-images: build kab-test/busybox:e2e, kab-test/sqlite:e2e and kab-test/postgres:e2e from Debian packages and load them
 e2e-images:
 	bash $(KAB_E2E_MK_DIR)/images/build.sh
 

@@ -21,6 +21,7 @@ const (
 	KeyBackupVerify     = "backup-verify"
 	KeyBackupAllowEmpty = "backup-allow-empty"
 	KeyOffsite          = "offsite"
+	KeyDrill            = "drill"
 
 	// KeyStatus is written by the injector, never by users; it marks an injected pod.
 	KeyStatus = "status"
@@ -114,6 +115,11 @@ var Annotations = []Annotation{
 		Key: KeyOffsite, ToAgent: true, Extension: true,
 		Doc:   "name of a Secret in the pod's namespace with S3 settings and age recipients: encrypted copies offsite after each good run, and restore from them when the folder is empty",
 		apply: func(s *Spec, v string) (err error) { s.Offsite, err = parseSecretName(v); return err },
+	},
+	{
+		Key: KeyDrill, Extension: true,
+		Doc:   "set by `kubectl kab drill` on its throwaway pod, not by users: `latest` or a snapshot stamp. The pod restores from a scratch copy of that backup (the live folder is mounted read-only, only to copy from), runs no backups, uploads nothing and claims no backup-name",
+		apply: func(s *Spec, v string) (err error) { s.Drill, err = parseDrill(v); return err },
 	},
 }
 

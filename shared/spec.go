@@ -22,6 +22,7 @@ type Spec struct {
 	Verify        string     // backup-verify script; "" when unset
 	AllowEmpty    bool       // backup-allow-empty: a run that wrote nothing is still a success
 	Offsite       string     // offsite: name of the Secret with the S3 settings; "" when unset
+	Drill         string     // drill: "latest" or a snapshot stamp on a restore-drill pod; "" otherwise
 
 	// values holds each key's value as written, or its default, so the agent gets the
 	// user's own spelling (a cron line stays a cron line).

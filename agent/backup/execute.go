@@ -95,6 +95,7 @@ func (r *Runner) runCommand(parent context.Context, run *activeRun, p target.Pro
 	defer cancel(nil)
 
 	args := append(append([]string{}, r.cfg.Spec.BackupShell...), r.cfg.Spec.BackupExec)
+	oomBefore, memLimit, oomKnown := oomCounter()
 	cmd, err := appexec.Start(ctx, appexec.Request{
 		Target: p,
 		Args:   args,
@@ -136,6 +137,8 @@ func (r *Runner) runCommand(parent context.Context, run *activeRun, p target.Pro
 		return outcome{result: metrics.ResultTimeout, exitCode: exitCode, err: fmt.Errorf("%w (%s)", errTimeout, r.cfg.Spec.Timeout)}
 	case cause != nil:
 		return failed(exitCode, cause)
+	case exitCode != 0 && oomKnown && oomKilledSince(oomBefore):
+		return failed(exitCode, errOOMKilled(memLimit))
 	case waitErr != nil:
 		return failed(exitCode, waitErr)
 	case exitCode != 0:

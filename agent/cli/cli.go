@@ -35,6 +35,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 			return status(args[1:], getenv, stdout, stderr)
 		case "fetch":
 			return fetch(args[1:], getenv, stdout, stderr)
+		case "drill-copy":
+			return drillCopy(args[1:], getenv, stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("kab-agent", flag.ContinueOnError)
@@ -43,7 +45,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "Usage: kab-agent [flags]          run the agent (settings from KAB_* env; flags override)\n"+
 			"       kab-agent backup-now [--wait]  start a backup now in the running agent\n"+
 			"       kab-agent status               print the running agent's status\n"+
-			"       kab-agent fetch [--list|--to DIR]  restore or list offsite copies (kab-agent fetch -h)\n\nFlags:\n")
+			"       kab-agent fetch [--list|--to DIR]  restore or list offsite copies (kab-agent fetch -h)\n"+
+			"       kab-agent drill-copy           copy a snapshot into a restore drill's scratch folder\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	env := settings.Flags(fs, getenv)

@@ -98,7 +98,12 @@ func fetch(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		err = restoreFolder(ctx, store, cfg, retry, *backupDir, *keep != "", app, logger)
 	}
 	if err != nil {
-		logger.Error("offsite fetch failed", "where", store.Where(), "error", err)
+		if offsite.IsUnreachable(err) {
+			logger.Error("offsite endpoint unreachable; giving up", "endpoint", cfg.URL(), "tries", *tries, "where", store.Where(), "error", err)
+		} else {
+			// A local failure or an answer about the copy: retrying would not change it.
+			logger.Error("offsite fetch failed", "where", store.Where(), "error", err)
+		}
 		return 1
 	}
 	return 0
@@ -156,7 +161,7 @@ func restoreFolder(ctx context.Context, store *offsite.Store, cfg *offsite.Confi
 		logger.Info("no offsite copy yet (a first deploy?); carrying on with an empty folder", "where", store.Where())
 		return nil
 	}
-	return retry("download "+m.Object, func() error {
+	err = retry("download "+m.Object, func() error {
 		start := time.Now()
 		var files int
 		err := asApp(app, func() (err error) {
@@ -169,6 +174,11 @@ func restoreFolder(ctx context.Context, store *offsite.Store, cfg *offsite.Confi
 		}
 		return err
 	})
+	if offsite.IsLocal(err) {
+		return fmt.Errorf("unpack %s into the backup folder %s as uid %d gid %d (not retried: the folder must be writable by the app and hold %d bytes): %w",
+			m.Object, dir, app.UID, app.GID, m.TarBytes, err)
+	}
+	return err
 }
 
 // asApp runs fn with the app's fs ids; as is when they are already ours (a person running
@@ -218,11 +228,15 @@ func fetchTo(ctx context.Context, store *offsite.Store, cfg *offsite.Config, ret
 			return fmt.Errorf("no offsite copy in %s", store.Where())
 		}
 	}
-	return retry("download "+m.Object, func() error {
+	err := retry("download "+m.Object, func() error {
 		files, err := store.Restore(ctx, m, cfg.Identities, dir, false)
 		if err == nil {
 			logger.Info("fetched the offsite copy", "stamp", m.Stamp, "files", files, "to", dir)
 		}
 		return err
 	})
+	if offsite.IsLocal(err) {
+		return fmt.Errorf("unpack %s into %s (not retried: the folder must be writable and hold %d bytes): %w", m.Object, dir, m.TarBytes, err)
+	}
+	return err
 }

@@ -47,6 +47,11 @@ func startOffsite(ctx context.Context, cfg *settings.Config, m *metrics.Metrics,
 	if cfg.Spec.SnapshotMode() {
 		policy = remotePolicy(cfg)
 	}
+	// Bound the heap while uploading (issue 13: agent RSS ≤ 64 MiB for 2 GiB); a GOMEMLIMIT
+	// in the env, which the runtime has already applied, wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(offsite.MemoryLimit)
+	}
 	u := offsite.NewUploader(store, metrics.NewOffsite(m.Registry, cfg.Spec.BackupName), policy, uploadBackoff, logger)
 	go u.Run(ctx)
 	logger.Info("offsite copies on", "secret", cfg.Spec.Offsite, "where", store.Where(), "recipients", len(secret.Recipients))

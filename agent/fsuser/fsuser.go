@@ -4,7 +4,8 @@
 // process's /proc/<pid>/{environ,root,cwd} without CAP_SYS_PTRACE needs the caller's fs uid/gid
 // to equal the target's, and housekeeping on a volume owned by the app (or exported with NFS
 // root_squash) only works as the app's uid/gid. The fs ids are per thread in Linux, so the work
-// runs on a dedicated OS thread that is never handed back to the Go scheduler.
+// runs on an OS thread locked to it, handed back to the Go scheduler only once it is verified to
+// be exactly as it was.
 package fsuser
 
 import (
@@ -20,21 +21,60 @@ type IDs struct {
 	GID uint32
 }
 
-// Do runs fn on a fresh OS thread whose fs uid/gid are ids. The thread is locked and never
-// unlocked, so the Go runtime terminates it when fn returns instead of reusing it with the
-// switched ids for other goroutines.
+// Do runs fn on an OS thread whose fs uid/gid are ids. The thread is locked to fn's goroutine
+// and switched back afterwards; it returns to the Go scheduler only when its fs uid, fs gid and
+// effective capabilities read back exactly as before the switch. Otherwise it stays locked and
+// the Go runtime terminates it with the goroutine, so no other goroutine ever runs with the
+// switched ids. Reusing the thread saves creating and destroying one per call (~0.1–0.2 ms on
+// this project's VM, twice between a backup trigger and the command's start).
 func Do(ids IDs, fn func() error) error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		// No UnlockOSThread: the thread carries foreign fs ids and must die with this goroutine.
+		before, err := current()
+		if err != nil {
+			done <- err
+			return
+		}
 		if err := switchTo(ids); err != nil {
 			done <- err
 			return
 		}
-		done <- fn()
+		err = fn()
+		if before.restore() {
+			runtime.UnlockOSThread()
+		}
+		done <- err
 	}()
 	return <-done
+}
+
+// threadState is what switchTo changes on the calling thread: its fs ids and, as a side effect
+// of leaving fs uid 0, its effective file-system capabilities (capabilities(7)).
+type threadState struct {
+	fsuid, fsgid int
+	caps         [2]unix.CapUserData
+}
+
+func current() (threadState, error) {
+	var st threadState
+	st.fsgid, _ = unix.SetfsgidRetGid(-1)
+	st.fsuid, _ = unix.SetfsuidRetUid(-1)
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3} // Pid 0: this thread
+	if err := unix.Capget(&hdr, &st.caps[0]); err != nil {
+		return st, fmt.Errorf("read the thread's capabilities: %w", err)
+	}
+	return st, nil
+}
+
+// restore switches the fs uid back, then the gid (the reverse of switchTo: CAP_SETUID and
+// CAP_SETGID are not file-system capabilities, so they survive the switch), and reports
+// whether the thread now reads back exactly as st.
+func (st threadState) restore() bool {
+	unix.Setfsuid(st.fsuid)
+	unix.Setfsgid(st.fsgid)
+	now, err := current()
+	return err == nil && now == st
 }
 
 // switchTo sets the calling thread's fs gid, then fs uid (the gid first: once the fs uid is not

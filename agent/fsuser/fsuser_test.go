@@ -2,13 +2,17 @@ package fsuser_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/boanu/kab/agent/fsuser"
 	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -70,4 +74,83 @@ func openTempDir(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+// Threads are handed back to the scheduler after Do, so none may keep the switched ids or lose
+// capabilities: whatever fn did to its thread, once Do returns every thread of the process
+// (read from /proc/self/task) soon has the process's own fs ids and effective capabilities —
+// the thread is either restored or terminated. The main thread is left out: when a locked
+// goroutine ends on it, the Go runtime parks it for good instead of ending it (it never runs Go
+// code again, but /proc still shows it).
+func TestNoThreadKeepsTheSwitch(t *testing.T) {
+	want := threadStates(t)[0]
+	mangle := map[string]func() error{
+		"nothing": func() error { return nil },
+		"fs ids changed again": func() error {
+			syscall.Setfsuid(2000)
+			return nil
+		},
+		"a capability dropped": func() error {
+			hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+			var data [2]unix.CapUserData
+			if err := unix.Capget(&hdr, &data[0]); err != nil {
+				return err
+			}
+			data[0].Effective &^= 1 << unix.CAP_SYS_CHROOT // not a file-system capability: the switch back does not restore it
+			return unix.Capset(&hdr, &data[0])
+		},
+	}
+	for name, fn := range mangle {
+		t.Run(name, func(t *testing.T) {
+			for range 20 {
+				if err := fsuser.Do(fsuser.IDs{UID: 1000, GID: 1000}, fn); err != nil {
+					t.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				odd := ""
+				for _, st := range threadStates(t) {
+					if st != want {
+						odd = st
+					}
+				}
+				if odd == "" {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("a thread still reads %q, the process's own threads %q", odd, want)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// threadStates is each thread's Uid/Gid lines (real, effective, saved, fs) and CapEff.
+func threadStates(t *testing.T) []string {
+	t.Helper()
+	tasks, err := filepath.Glob("/proc/self/task/*/status")
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("list threads: %v", err)
+	}
+	main := fmt.Sprintf("/proc/self/task/%d/status", os.Getpid())
+	var out []string
+	for _, p := range tasks {
+		if p == main {
+			continue
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			continue // the thread exited meanwhile
+		}
+		var keep []string
+		for _, line := range strings.Split(string(raw), "\n") {
+			if strings.HasPrefix(line, "Uid:") || strings.HasPrefix(line, "Gid:") || strings.HasPrefix(line, "CapEff:") {
+				keep = append(keep, line)
+			}
+		}
+		out = append(out, strings.Join(keep, "; "))
+	}
+	return out
 }

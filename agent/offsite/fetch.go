@@ -18,6 +18,10 @@ import (
 // ErrChecksum is wrapped when what was decrypted does not match its manifest's sha256.
 var ErrChecksum = errors.New("sha256 mismatch")
 
+// ErrWrongIdentity is wrapped when the Secret's identity matches none of a copy's recipients:
+// a local mistake that no retry fixes.
+var ErrWrongIdentity = errors.New("wrong age identity")
+
 // Copy is one remote backup: its stamp and whether its data object and manifest exist.
 type Copy struct {
 	Stamp       string
@@ -115,6 +119,11 @@ func (s *Store) Download(ctx context.Context, m Manifest, identities []age.Ident
 	defer obj.Close()
 	plain, err := age.Decrypt(obj, identities...)
 	if err != nil {
+		var noMatch *age.NoIdentityMatchError
+		if errors.As(err, &noMatch) {
+			return 0, fmt.Errorf("%w: offsite Secret %q: key %q cannot decrypt %s (it was encrypted to other recipients); give the age identity whose public key was in %q when the copy was made: %w",
+				ErrWrongIdentity, s.cfg.Secret, KeyIdentity, m.Object, KeyRecipients, err)
+		}
 		return 0, fmt.Errorf("decrypt %s from %s: %w", m.Object, s.Where(), err)
 	}
 	zr, err := zstd.NewReader(plain, zstd.WithDecoderConcurrency(1))

@@ -7,16 +7,21 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"filippo.io/age"
 	"github.com/minio/minio-go/v7"
+	"golang.org/x/sys/unix"
+
+	"github.com/boanu/kab/agent/fsuser"
 )
 
 func stamp(i int) string {
@@ -111,6 +116,58 @@ func TestOffsite(t *testing.T) {
 		if has, _ := HasBackup(dir, true); has {
 			t.Fatal("a refused restore left a latest link")
 		}
+	})
+
+	t.Run("local failures at fetch fail at once", func(t *testing.T) {
+		ctx := context.Background()
+		newest, ok, _, err := admin.Newest(ctx)
+		if err != nil || !ok {
+			t.Fatalf("Newest: %t %v", ok, err)
+		}
+		// tries runs fn as the fetch does (up to 3 tries) and returns how often it was retried.
+		tries := func(fn func() error) (retries int, err error) {
+			err = Retry(ctx, 3, Backoff{First: 10 * time.Millisecond, Max: 10 * time.Millisecond},
+				func(error, time.Duration) { retries++ }, fn)
+			return retries, err
+		}
+		restoreInto := func(dir string, ids []age.Identity) func() error {
+			return func() error { _, err := admin.Restore(ctx, newest, ids, dir, true); return err }
+		}
+		noBackupLeft := func(t *testing.T, dir string) {
+			t.Helper()
+			entries, _ := os.ReadDir(filepath.Join(dir, "snapshots"))
+			if has, _ := HasBackup(dir, true); has || len(entries) != 0 {
+				t.Fatalf("a failed restore left %v in %s", entries, dir)
+			}
+		}
+
+		t.Run("folder not writable by the app", func(t *testing.T) {
+			dir := t.TempDir() // root's, 0700: the app's uid may not even look in
+			app := fsuser.IDs{UID: 1000, GID: 1000}
+			retries, err := tries(func() error { return fsuser.Do(app, restoreInto(dir, admin.cfg.Identities)) })
+			if retries != 0 || !errors.Is(err, fs.ErrPermission) {
+				t.Fatalf("%d retries, err %v; want no retry and permission denied", retries, err)
+			}
+			noBackupLeft(t, dir)
+		})
+
+		t.Run("disk full", func(t *testing.T) {
+			dir := tmpfs(t, "size=1m") // the copy holds 24 MiB
+			retries, err := tries(restoreInto(dir, admin.cfg.Identities))
+			if retries != 0 || !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("%d retries, err %v; want no retry and no space left on device", retries, err)
+			}
+			noBackupLeft(t, dir)
+		})
+
+		t.Run("wrong identity", func(t *testing.T) {
+			dir := t.TempDir()
+			retries, err := tries(restoreInto(dir, []age.Identity{newKeys(t).id}))
+			if retries != 0 || !errors.Is(err, ErrWrongIdentity) || !strings.Contains(err.Error(), `offsite Secret "kab-offsite": key "identity"`) {
+				t.Fatalf("%d retries, err %v; want no retry and an error naming the Secret's identity", retries, err)
+			}
+			noBackupLeft(t, dir)
+		})
 	})
 
 	t.Run("wrong S3 key refused", func(t *testing.T) {
@@ -238,14 +295,25 @@ func TestOffsite(t *testing.T) {
 	})
 
 	t.Run("server down at fetch: retried, then an error naming the endpoint", func(t *testing.T) {
+		m, err := admin.Manifest(context.Background(), stamp(20))
+		if err != nil {
+			t.Fatal(err)
+		}
 		w.Stop()
 		defer w.Restart()
-		var retries int
-		err := Retry(context.Background(), 3, Backoff{First: 100 * time.Millisecond, Max: time.Second},
-			func(error, time.Duration) { retries++ },
-			func() error { _, _, _, err := admin.Newest(context.Background()); return err })
-		if err == nil || retries != 2 || !strings.Contains(err.Error(), "http://"+w.Endpoint()) {
-			t.Fatalf("Retry: %d retries, err %v; want 2 retries and an error naming http://%s", retries, err, w.Endpoint())
+		for what, fn := range map[string]func() error{
+			"find the newest copy": func() error { _, _, _, err := admin.Newest(context.Background()); return err },
+			"download": func() error {
+				_, err := admin.Restore(context.Background(), m, admin.cfg.Identities, t.TempDir(), true)
+				return err
+			},
+		} {
+			var retries int
+			err := Retry(context.Background(), 3, Backoff{First: 100 * time.Millisecond, Max: time.Second},
+				func(error, time.Duration) { retries++ }, fn)
+			if err == nil || retries != 2 || !strings.Contains(err.Error(), "http://"+w.Endpoint()) {
+				t.Fatalf("%s: %d retries, err %v; want 2 retries and an error naming http://%s", what, retries, err, w.Endpoint())
+			}
 		}
 	})
 }
@@ -323,4 +391,19 @@ func (r *countingRecorder) counts() recorded {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.n
+}
+
+// tmpfs mounts a small tmpfs (opts: "size=1m") on a new folder for the test: a disk that fills.
+func tmpfs(t *testing.T, opts string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+		t.Fatalf("mount a tmpfs on %s (the integration tests run as root): %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
 }

@@ -22,6 +22,14 @@ import (
 // objects up to 156 GiB.
 const PartSize = 16 << 20
 
+// MemoryLimit is the Go runtime's soft memory limit for a process that uploads
+// (debug.SetMemoryLimit). While uploading, about 25 MiB stays live (the part, zstd's history
+// and tables, the agent itself); with the default GOGC=100 the heap grows to twice that
+// before each collection, and the agent's peak RSS reached 64–69 MiB for 2 GiB (measured,
+// docs/PERFORMANCE.md). The limit makes the collector run before the heap doubles. It is soft:
+// a heap that truly needs more gets it, at the price of more frequent collections.
+const MemoryLimit = 40 << 20
+
 // Source is what one upload reads: a folder, walked as ReadAs when set (the app's files may be
 // readable only by the app's uid, and the agent has no DAC capabilities).
 type Source struct {
@@ -96,9 +104,10 @@ func (s *Store) pack(src Source, sum io.Writer, tarCount, zstdCount, ageCount *c
 		return 0, fmt.Errorf("age: %w", err)
 	}
 	zstdCount.w = enc
-	// One encoder with a 4 MiB window: the encoder's buffers stay a few MiB, next to the one
-	// upload part, so the agent fits its default memory request while uploading.
-	zw, err := zstd.NewWriter(zstdCount, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(4<<20))
+	// One encoder with a 2 MiB window: its history buffer is twice the window, so this holds the
+	// encoder near 6 MiB (10 MiB with 4 MiB). Not WithLowerEncoderMem: it shrinks the history to
+	// window + one block, so the history is shifted after every block — 3–5× slower (measured).
+	zw, err := zstd.NewWriter(zstdCount, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(2<<20))
 	if err != nil {
 		return 0, err
 	}

@@ -3,6 +3,8 @@
 # registry, and loads them into the kab-e2e cluster:
 #   kab-test/busybox:e2e  static busybox (Debian's busybox-static), FROM scratch
 #   kab-test/sqlite:e2e   Debian minbase root filesystem with sqlite3 and a shell
+#   kab-test/postgres:e2e Debian minbase root filesystem with Debian's postgresql (server and
+#                         psql/pg_dump on PATH), user postgres = uid/gid 999, no cluster made
 # Usage: build.sh [--no-load] [IMAGE...]   extra IMAGEs (already built, e.g. kab-agent:dev)
 #        are loaded together with the test images.
 set -euo pipefail
@@ -16,6 +18,7 @@ extra=("$@")
 
 BUSYBOX_IMAGE=kab-test/busybox:e2e
 SQLITE_IMAGE=kab-test/sqlite:e2e
+POSTGRES_IMAGE=kab-test/postgres:e2e
 
 on_exit() {
   local rc=$?
@@ -70,9 +73,45 @@ build_sqlite() {
   log "built $SQLITE_IMAGE"
 }
 
+# postgres: the root filesystem (cached by rootfs.sh) trimmed and flattened into one layer, cached
+# in Docker's image store under a tag keyed by the root filesystem and the trim. Trimmed: the
+# LLVM JIT (libLLVM and libz3, 130 MB; without its provider the server runs queries without JIT),
+# and the cluster Debian's package makes at install — a pod's data folder starts empty and the
+# app's own command runs initdb, as the official image's entrypoint does. The user postgres gets
+# a fixed uid/gid 999 that pods can name in runAsUser; the server's bin folder goes on PATH.
+build_postgres() {
+  local rootfs version trim flat cid config
+  rootfs="$("$KAB_ROOT/e2e/kind/rootfs.sh" postgres postgresql)"
+  version="$(docker run --rm "$rootfs" ls /usr/lib/postgresql)"
+  [[ "$version" =~ ^[0-9]+$ ]] || die "expected one server version in /usr/lib/postgresql of $rootfs, found '$version'"
+  trim="set -e
+rm -f /usr/lib/postgresql/$version/lib/llvmjit.so /usr/lib/postgresql/$version/lib/llvmjit_types.bc
+rm -rf /usr/lib/postgresql/$version/lib/bitcode /usr/lib/x86_64-linux-gnu/libLLVM-* /usr/lib/x86_64-linux-gnu/libz3.so*
+rm -rf /var/lib/postgresql/$version /etc/postgresql/$version /var/cache/apt/* /var/lib/apt/lists/*
+usermod -u 999 postgres && groupmod -g 999 postgres
+mkdir -p /var/run/postgresql && chown -R 999:999 /var/lib/postgresql /var/run/postgresql"
+  config=(--change "ENV PATH=/usr/lib/postgresql/$version/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    --change "USER 999:999" --change 'CMD ["postgres", "--version"]')
+  flat="kab-e2e/postgres-flat:${rootfs##*:}-$(hash_str "$trim" "${config[@]}")"
+  if ! docker image inspect "$flat" >/dev/null 2>&1; then
+    cid="$(docker create "$rootfs" sh -c "$trim")"
+    docker start -a "$cid" >&2 || { docker rm -f "$cid" >/dev/null; die "trimming $rootfs failed"; }
+    docker export "$cid" | docker import "${config[@]}" - "$flat" >/dev/null
+    docker rm "$cid" >/dev/null
+  fi
+  docker tag "$flat" "$POSTGRES_IMAGE"
+  # It starts: a new cluster, the server as the postgres user, a query through the socket.
+  docker run --rm "$POSTGRES_IMAGE" sh -c 'initdb -D /tmp/pg -U postgres --auth=trust >/dev/null &&
+    pg_ctl -D /tmp/pg -o "-c listen_addresses=" -w start >/dev/null &&
+    [ "$(psql -U postgres -Atc "select current_user")" = postgres ] && pg_ctl -D /tmp/pg -w stop >/dev/null' \
+    || die "$POSTGRES_IMAGE does not work (initdb, pg_ctl start, psql as postgres)"
+  log "built $POSTGRES_IMAGE (PostgreSQL $version, $(($(docker image inspect -f '{{.Size}}' "$POSTGRES_IMAGE") / 1048576)) MiB)"
+}
+
 build_busybox
 build_sqlite
+build_postgres
 if [[ "$load" == 1 ]]; then
   use_cluster_tools
-  load_images "$BUSYBOX_IMAGE" "$SQLITE_IMAGE" "${extra[@]}"
+  load_images "$BUSYBOX_IMAGE" "$SQLITE_IMAGE" "$POSTGRES_IMAGE" "${extra[@]}"
 fi

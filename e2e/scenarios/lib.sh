@@ -30,7 +30,7 @@ apt_ensure jq jq
 # Every image the suite runs: nothing can be pulled, so all of them are loaded into the node
 # (kind skips what the node already has).
 KAB_IMAGES=(kab-injector:dev kab-agent:dev)
-TEST_IMAGES=(kab-test/busybox:e2e kab-test/sqlite:e2e)
+TEST_IMAGES=(kab-test/busybox:e2e kab-test/sqlite:e2e kab-test/postgres:e2e)
 load_all_images() { load_images "${KAB_IMAGES[@]}" "${TEST_IMAGES[@]}"; }
 
 # fail MESSAGE : the scenario's verdict. run.sh prints diagnostics after a failed scenario.
@@ -48,6 +48,22 @@ wait_until() {
     sleep 1
   done
   log "ok: $what"
+}
+
+# now_ms : wall clock in milliseconds. seconds_since START_MS : elapsed seconds, one decimal.
+now_ms() { date +%s%3N; }
+seconds_since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
+
+# time_until CHECK START_MS TIMEOUT : polls CHECK every half second; prints the seconds from
+# START_MS until it first passed, or nothing after TIMEOUT seconds. Run one per app in the
+# background, so an app's time is not held up by the checks of the others (the rebuild RTOs).
+time_until() {
+  local deadline=$((SECONDS + $3))
+  until "$1" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 0
+    sleep 0.5
+  done
+  seconds_since "$2"
 }
 
 # new_namespace NAME [LABEL=VALUE...] : a fresh namespace for one scenario (deleted first if a

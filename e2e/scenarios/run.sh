@@ -9,9 +9,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Order: quick denials first; the cluster rebuild last, since it replaces the cluster and
-# everything on it.
-ALL=(07-denials 01-seed 03-sqlite 05-snapshots 06-metrics 08-restart 09-baseline 12-kubectl-kab 13-trust 14-offsite 10-rebuild-any-order 04-rebuild)
+# Order: quick denials first; the scenarios that replace the cluster and everything on it last
+# (14-offsite, 10-rebuild-any-order, 04-rebuild); each leaves kab installed for the next.
+ALL=(07-denials 01-seed 03-sqlite 05-snapshots 06-metrics 08-restart 09-baseline 12-kubectl-kab 13-trust 15-drill 16-helm 14-offsite 10-rebuild-any-order 04-rebuild)
 if (($#)); then SCENARIOS=("$@"); else SCENARIOS=("${ALL[@]}"); fi
 
 suite_start=$SECONDS

@@ -68,6 +68,7 @@ func Mutate(pod *corev1.Pod, cfg *config.Config) (*corev1.Pod, Outcome, error) {
 	// are both reported in one denial. The container checks read the raw annotations, so
 	// they run even when another annotation fails to parse.
 	problems := podProblems(pod)
+	problems = append(problems, drillProblems(pod)...)
 	problems = append(problems, layoutProblems(pod, cfg.Layout)...)
 	spec, err := shared.Parse(pod.Annotations)
 	if err != nil {
@@ -88,7 +89,11 @@ func Mutate(pod *corev1.Pod, cfg *config.Config) (*corev1.Pod, Outcome, error) {
 	out := pod.DeepCopy()
 	// app points into out from here on: appContainer returned an element of the input's slice.
 	app = &out.Spec.Containers[indexOfContainer(out.Spec.Containers, app.Name)]
-	inject(out, app, spec, cfg)
+	if spec.Drill != "" {
+		injectDrill(out, app, spec, cfg)
+	} else {
+		inject(out, app, spec, cfg)
+	}
 	return out, Injected, nil
 }
 

@@ -46,7 +46,9 @@ func (g *Guard) Admit(ctx context.Context, pod *corev1.Pod, dryRun bool) error {
 	if err != nil {
 		return fmt.Errorf("tenancy: annotations the mutation accepted do not parse: %w", err)
 	}
-	owner, err := g.claims.owner(ctx, spec.BackupName, ns, dryRun)
+	// A restore drill reads a backup-name's folder and writes nothing there: it must own the
+	// name like any pod, but never claims a free one (it checks as a dry run would).
+	owner, err := g.claims.owner(ctx, spec.BackupName, ns, dryRun || spec.Drill != "")
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,8 @@ func NewRoot(streams genericiooptions.IOStreams) *cobra.Command {
 
   status   one row per kab pod: last result, last success, next run, size, snapshots, offsite
   backup   start a backup now and follow it
-  get      copy a snapshot (or a seed-mode backup) to this machine`,
+  get      copy a snapshot (or a seed-mode backup) to this machine
+  drill    prove a backup restores, in a throwaway pod, without touching the app`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Shell completion comes from cobra's completion command; pod names complete from the
@@ -63,7 +64,7 @@ func NewRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	flags.AddFlags(root.PersistentFlags())
-	root.AddCommand(newStatusCmd(flags, streams), newBackupCmd(flags, streams), newGetCmd(flags, streams))
+	root.AddCommand(newStatusCmd(flags, streams), newBackupCmd(flags, streams), newGetCmd(flags, streams), newDrillCmd(flags, streams))
 	return root
 }
 

@@ -19,7 +19,7 @@ import (
 )
 
 // offsiteSecret writes the Secret as kab-agent gets it: every key but the identity.
-func offsiteSecret(t *testing.T, endpoint, recipients string) string {
+func offsiteSecret(t testing.TB, endpoint, recipients string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for k, v := range map[string]string{

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -137,6 +138,19 @@ func (w *Server) Restart() {
 }
 
 func (w *Server) Endpoint() string { return fmt.Sprintf("127.0.0.1:%d", w.ports["s3.port"]) }
+
+// FilerURL is the filer's HTTP API, where a bucket's objects are /buckets/<bucket>/<key>.
+func (w *Server) FilerURL() string { return fmt.Sprintf("http://127.0.0.1:%d", w.ports["filer.port"]) }
+
+// Shell runs SeaweedFS admin commands (`weed shell`, one a line, as an operator types them)
+// against the server and returns their output.
+func (w *Server) Shell(commands string) (string, error) {
+	cmd := exec.Command(w.bin, "shell", "-master", fmt.Sprintf("127.0.0.1:%d", w.ports["master.port"]),
+		"-filer", fmt.Sprintf("127.0.0.1:%d", w.ports["filer.port"]))
+	cmd.Stdin = strings.NewReader(commands + "\nexit\n")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
 
 func (w *Server) Client(key, secret string) *minio.Client {
 	w.t.Helper()

@@ -10,10 +10,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/informers"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	listerscorev1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -43,12 +44,12 @@ func clusterClient() kubernetes.Interface {
 func tenancyGate(ctx context.Context, client kubernetes.Interface, cfg *config.Config, kabNamespace string) (webhook.Option, error) {
 	var labels tenancy.NamespaceLabels
 	if cfg.Namespaces.HasSelectors() {
-		factory := informers.NewSharedInformerFactory(client, 10*time.Minute)
-		namespaces := factory.Core().V1().Namespaces()
-		lister := namespaces.Lister()
-		synced := namespaces.Informer().HasSynced
-		factory.Start(ctx.Done())
-		if !cache.WaitForCacheSync(ctx.Done(), synced) {
+		// The namespace informer alone: a SharedInformerFactory links an informer for every
+		// API group into the binary (docs/PERFORMANCE.md, "Images").
+		namespaces := coreinformers.NewNamespaceInformer(client, 10*time.Minute, cache.Indexers{})
+		lister := listerscorev1.NewNamespaceLister(namespaces.GetIndexer())
+		go namespaces.Run(ctx.Done())
+		if !cache.WaitForCacheSync(ctx.Done(), namespaces.HasSynced) {
 			return nil, fmt.Errorf("namespace cache did not sync (namespaces.allow/deny has label selectors; the injector needs namespaces list/watch)")
 		}
 		labels = func(_ context.Context, name string) (map[string]string, error) {
