@@ -6,7 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
+	"regexp"
 	"testing"
 )
 
@@ -18,7 +18,7 @@ func TestBucketTTLExpiresPutOnlyCopies(t *testing.T) {
 	w := startWeed(t)
 	const readmeCommand = "fs.configure -locationPrefix=/buckets/kab/ -ttl=90d -apply" // as in README.md
 	out, err := w.Shell(readmeCommand)
-	if err != nil || !strings.Contains(out, `"ttl": "90d"`) {
+	if err != nil || !regexp.MustCompile(`"ttl":\s*"90d"`).MatchString(out) {
 		t.Fatalf("weed shell %q: %v\n%s", readmeCommand, err, out)
 	}
 	keys := newKeys(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -90,6 +91,11 @@ func (u *Uploader) attempt(ctx context.Context, src Source) (newer *Source) {
 		start := time.Now()
 		m, err := u.store.Upload(ctx, src)
 		end := time.Now()
+		// Hand the upload's buffers (the 16 MiB part, zstd's history) back to the OS now: the
+		// next upload allocates its own before the collector would free these, and the two
+		// together made the agent's peak (58 MiB against 46 for one upload, measured). The
+		// agent then idles until the next run, so one forced collection here costs nothing.
+		debug.FreeOSMemory()
 		if ctx.Err() != nil {
 			return nil
 		}

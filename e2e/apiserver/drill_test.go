@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,24 @@ func TestDrill(t *testing.T) {
 		if code != 1 || !strings.Contains(stdout, `"result": "failed"`) || !strings.Contains(stdout, `"snapshot": "20261205T020000.000Z"`) ||
 			!strings.Contains(stderr, "init container kab-restore exited with code 3") {
 			t.Errorf("exit %d, stdout %s, stderr %q: want 1, a failed JSON report of the snapshot, the reason", code, stdout, stderr)
+		}
+		e.assertNoDrillPods(t, ns)
+	})
+
+	t.Run("a drill that passes", func(t *testing.T) {
+		done := e.playKubelet(t, ns, func(pod *corev1.Pod) {
+			pod.Status.Phase = corev1.PodRunning
+			pod.Status.InitContainerStatuses = []corev1.ContainerStatus{
+				terminated(mutation.DrillCopyContainerName, 0, `{"files":3,"bytes":2048}`),
+				terminated(mutation.RestoreContainerName, 0, ""),
+			}
+			pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "x", Ready: true,
+				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}
+		})
+		code, stdout, stderr := runPlugin(t, kubeconfig, "drill", "-n", ns, "seed-0")
+		<-done
+		if code != 0 || stderr != "" || !regexpMatch(`(?m)^seed-0 +shop-seed +\(seed\) +3 +2\.0KiB +0\.0s +[0-9.]+s +none +success +-$`, stdout) {
+			t.Errorf("exit %d, stdout:\n%s\nstderr %q: want 0 and a success row for seed-0 (3 files, 2.0KiB)", code, stdout, stderr)
 		}
 		e.assertNoDrillPods(t, ns)
 	})
@@ -345,3 +364,5 @@ func wantOneLineError(t *testing.T, code int, stderr, want string) {
 		t.Errorf("stderr has %d lines, want one:\n%s", lines, stderr)
 	}
 }
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

@@ -76,7 +76,8 @@ measure() {
     done
     log "sample $((i + 1)) $label: agent ${a[i]} s, kubectl exec ${b[i]} s, native ${c[i]} s"
   done
-  size="$(stat -c %s "$(host_backup "bench-$pod")/native.tar")"
+  # The last sample's tar (any of the three ways: the next sample would remove it).
+  size="$(stat -c %s "$(host_backup "bench-$pod")"/*.tar | head -1)"
   result "backup $label: tar of $((size / 1048576)) MiB"
   result "$(summary "backup $label (a) agent (s)" "${a[@]}")"
   result "$(summary "backup $label (b) kubectl exec (s)" "${b[@]}")"

@@ -28,10 +28,18 @@ for p in "${pods[@]}"; do
 done
 uid_a="$(k -n "$ns" get pod a -o jsonpath='{.metadata.uid}')"
 
+# came_back POD : the pod is Ready on fresh status — its app and agent started after the reboot
+# (right after it, the API server still shows the statuses from before).
+came_back() {
+  k -n "$ns" get pod "$1" -o json | jq -e --arg t "$reboot_at" '
+    [(.status.containerStatuses // [])[], ((.status.initContainerStatuses // [])[] | select(.name == "kab-agent"))]
+    | length == 2 and all(.ready and (.state.running.startedAt // "") > $t)' >/dev/null
+}
+reboot_at="$(date -u +%FT%TZ)"
 log "restarting the node container $KAB_NODE_CONTAINER"
 docker restart -t 10 "$KAB_NODE_CONTAINER" >/dev/null
 wait_until 300 "the cluster answers and its node is Ready again" cluster_healthy
-for p in "${pods[@]}"; do wait_pod_ready "$ns" "$p" 300; done
+for p in "${pods[@]}"; do wait_until 300 "pod $p running again after the reboot" came_back "$p"; done
 [[ "$(k -n "$ns" get pod a -o jsonpath='{.metadata.uid}')" == "$uid_a" ]] || fail "pod a was replaced, not restarted, by the reboot"
 
 for p in "${pods[@]}"; do

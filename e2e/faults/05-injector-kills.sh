@@ -59,6 +59,9 @@ wait_until 600 "all $total swarm pods Ready" all_ready
 check_none_uninjected
 running="$(k -n "$ns" get pods -o json | jq '[.items[] | select(.status.phase == "Running")] | length')"
 ((running == total)) || fail "$running of $total swarm pods Running"
+# What is left on the node for more kab pods (docs/RELIABILITY.md says why 60, not 200).
+node_pods="$(k get pods -A --field-selector=spec.nodeName="$KAB_NODE_CONTAINER",status.phase!=Succeeded,status.phase!=Failed -o name | wc -l)"
+log "node $KAB_NODE_CONTAINER: $node_pods pods of $(k get node "$KAB_NODE_CONTAINER" -o jsonpath='{.status.allocatable.pods}') allowed; $(k describe node "$KAB_NODE_CONTAINER" | grep -E '^ +cpu ' | head -1 | tr -s ' ')"
 rejected="$(k -n "$ns" get events --field-selector reason=FailedCreate -o json \
   | jq '[.items[] | select(.message | contains("inject.kab.boa.nu")) | .count // 1] | add // 0')"
 log "the API server refused $rejected pod creations while the injector was down (FailedCreate events naming the webhook)"

@@ -140,6 +140,13 @@ for app in sqlite postgres; do
   fetch_log="$(k -n "$ns" logs "$pod" -c kab-fetch 2>&1 || true)"
   [[ "$fetch_log" == *"restored the offsite copy"* ]] || fail "kab-fetch of $app did not restore from the bucket (its log: $fetch_log)"
 done
+declare -A owner=([sqlite]=1000:1000 [postgres]=999:999)
+for app in sqlite postgres; do
+  for p in "$(host_backup "${folder[$app]}")" "$(host_backup "${folder[$app]}")/${file[$app]}"; do
+    [[ "$(stat -c %u:%g "$p")" == "${owner[$app]}" ]] \
+      || fail "$p belongs to $(stat -c %u:%g "$p") after the fetch, expected the app's ${owner[$app]}"
+  done
+done
 log "ok: one apply on a new cluster with an empty backup folder: sqlite (3 rows) restored in ${sqlite_rto}s, postgres ($pg_rows rows) in ${postgres_rto}s, from the bucket"
 
 # --- the same objects with standard tools on the host: curl (SeaweedFS's filer serves the

@@ -118,8 +118,10 @@ log "ok: the chart's injector injects; the pod restored the earlier backup and b
 h upgrade "$release" "$KAB_ROOT/deploy/chart" --reuse-values --set injector.replicas=1 \
   --set agentResources.limits.memory=768Mi --wait --timeout=180s >&2 || fail "helm upgrade (replicas, agent memory) failed"
 wait_injector_ready 180
-replicas="$(k -n kab-system get deployment kab-injector -o jsonpath='{.spec.replicas}/{.status.readyReplicas}')"
-[[ "$replicas" == 1/1 ]] || fail "after helm upgrade --set injector.replicas=1 the Deployment has replicas/ready $replicas, want 1/1"
+one_replica() {
+  [[ "$(k -n kab-system get deployment kab-injector -o jsonpath='{.spec.replicas}/{.status.readyReplicas}/{.status.replicas}')" == 1/1/1 ]]
+}
+wait_until 60 "the injector Deployment runs 1 replica after helm upgrade --set injector.replicas=1" one_replica
 delete_pod "$ns" app
 app_pod app
 limit="$(k -n "$ns" get pod app -o jsonpath='{.spec.initContainers[?(@.name=="kab-agent")].resources.limits.memory}')"

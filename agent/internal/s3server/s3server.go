@@ -96,8 +96,10 @@ func Start(t testing.TB) *Server {
 
 func (w *Server) start() {
 	w.t.Helper()
+	// 400 volumes of 64 MB: the benchmark writes several GiB, and space overwritten or deleted
+	// comes back only after a vacuum. Volumes are created as needed, so little is used.
 	args := []string{"server", "-s3", "-dir", w.dataDir, "-ip", "127.0.0.1", "-ip.bind", "127.0.0.1",
-		"-s3.config", w.config, "-master.volumeSizeLimitMB", "64", "-volume.max", "100"}
+		"-s3.config", w.config, "-master.volumeSizeLimitMB", "64", "-volume.max", "400"}
 	for name, port := range w.ports {
 		args = append(args, "-"+name, strconv.Itoa(port))
 	}
@@ -145,8 +147,10 @@ func (w *Server) FilerURL() string { return fmt.Sprintf("http://127.0.0.1:%d", w
 // Shell runs SeaweedFS admin commands (`weed shell`, one a line, as an operator types them)
 // against the server and returns their output.
 func (w *Server) Shell(commands string) (string, error) {
-	cmd := exec.Command(w.bin, "shell", "-master", fmt.Sprintf("127.0.0.1:%d", w.ports["master.port"]),
-		"-filer", fmt.Sprintf("127.0.0.1:%d", w.ports["filer.port"]))
+	// host:port.grpcPort: the gRPC ports are not SeaweedFS's default port+10000 here.
+	cmd := exec.Command(w.bin, "shell",
+		"-master", fmt.Sprintf("127.0.0.1:%d.%d", w.ports["master.port"], w.ports["master.port.grpc"]),
+		"-filer", fmt.Sprintf("127.0.0.1:%d.%d", w.ports["filer.port"], w.ports["filer.port.grpc"]))
 	cmd.Stdin = strings.NewReader(commands + "\nexit\n")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
