@@ -25,7 +25,7 @@ const PartSize = 16 << 20
 // MemoryLimit is the Go runtime's soft memory limit for a process that uploads
 // (debug.SetMemoryLimit). While uploading, about 25 MiB stays live (the part, zstd's history
 // and tables, the agent itself); with the default GOGC=100 the heap grows to twice that
-// before each collection, and the agent's peak RSS reached 64–69 MiB for 2 GiB (measured,
+// before each collection, and the agent's peak RSS reached 67–69 MiB for 2 GiB (measured,
 // docs/PERFORMANCE.md). The limit makes the collector run before the heap doubles. It is soft:
 // a heap that truly needs more gets it, at the price of more frequent collections.
 const MemoryLimit = 40 << 20

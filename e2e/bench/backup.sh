@@ -102,9 +102,8 @@ oom_check() {
 }
 
 new_namespace "$ns"
-limits="$(k -n kab-system get configmap -o json | jq -r '[.items[] | select(.metadata.name | startswith("kab-injector-config")) | .data["config.yaml"]] | last' | grep -A2 agentResources | tr -s ' \n' ' ')"
-log "default config:$limits"
 app_pod backup-default
+log "default agent container: $(k -n "$ns" get pod backup-default -o jsonpath='{.spec.initContainers[?(@.name=="kab-agent")].resources}')"
 measure backup-default "default agentResources"
 oom_check
 delete_pod "$ns" backup-default

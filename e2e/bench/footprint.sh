@@ -2,7 +2,8 @@
 # Footprint: the idle agent's RSS and CPU with 1, 10 and 100 kab pods on the node (read from
 # /proc in the kind node over a window, CPU extrapolated to an hour), and the injector's RSS
 # and the API server's admission-webhook latency (its own histogram) while 200 kab pods are
-# created. BENCH_N=2 (quick mode) uses 1 and 2 pods, 4 created, and a 20 s window.
+# created. BENCH_N=2 (quick mode) uses 1 and 2 pods, 4 created, and a 20 s window; otherwise
+# FOOTPRINT_PODS ("1 10 100"), FOOTPRINT_CREATED (200) and FOOTPRINT_WINDOW (180 s) set them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

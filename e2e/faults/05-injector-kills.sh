@@ -15,6 +15,14 @@ ns=kab-fault-swarm total="${KAB_FAULT_PODS:-60}" step="${KAB_FAULT_STEP:-10}"
   || fail "KAB_FAULT_PODS='$total' and KAB_FAULT_STEP='$step' must be positive integers"
 injector=(-n kab-system -l app.kubernetes.io/name=kab-injector)
 clean_backup_folder fault-swarm
+# node_pods : pods that hold one of the node's pod slots (namespaces still being deleted by
+# earlier runs included).
+node_pods() {
+  k get pods -A --field-selector=spec.nodeName="$KAB_NODE_CONTAINER",status.phase!=Succeeded,status.phase!=Failed -o name | wc -l
+}
+max_pods="$(k get node "$KAB_NODE_CONTAINER" -o jsonpath='{.status.allocatable.pods}')"
+room() { (($(node_pods) + total + 2 <= max_pods)); } # + the 2 injector replicas' replacements
+wait_until 300 "room for $total more pods on the node (at most $max_pods)" room
 new_namespace "$ns"
 apply_fault_manifest "$ns" swarm.yaml
 
@@ -60,8 +68,7 @@ check_none_uninjected
 running="$(k -n "$ns" get pods -o json | jq '[.items[] | select(.status.phase == "Running")] | length')"
 ((running == total)) || fail "$running of $total swarm pods Running"
 # What is left on the node for more kab pods (docs/RELIABILITY.md says why 60, not 200).
-node_pods="$(k get pods -A --field-selector=spec.nodeName="$KAB_NODE_CONTAINER",status.phase!=Succeeded,status.phase!=Failed -o name | wc -l)"
-log "node $KAB_NODE_CONTAINER: $node_pods pods of $(k get node "$KAB_NODE_CONTAINER" -o jsonpath='{.status.allocatable.pods}') allowed; $(k describe node "$KAB_NODE_CONTAINER" | grep -E '^ +cpu ' | head -1 | tr -s ' ')"
+log "node $KAB_NODE_CONTAINER: $(node_pods) pods of $max_pods allowed; $(k describe node "$KAB_NODE_CONTAINER" | grep -E '^ +cpu ' | head -1 | tr -s ' ')"
 rejected="$(k -n "$ns" get events --field-selector reason=FailedCreate -o json \
   | jq '[.items[] | select(.message | contains("inject.kab.boa.nu")) | .count // 1] | add // 0')"
 log "the API server refused $rejected pod creations while the injector was down (FailedCreate events naming the webhook)"

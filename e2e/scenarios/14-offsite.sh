@@ -17,7 +17,6 @@ work="$(mktemp -d)"
 stop_seaweedfs() { docker rm -f "$weed_container" >/dev/null 2>&1 || true; }
 trap 'stop_seaweedfs; rm -rf "$work"' EXIT
 
-
 # --- the bucket, outside the cluster ----------------------------------------------------------
 # The cached static weed binary, FROM scratch. On the kind network (which kind keeps when it
 # deletes a cluster) pods reach it by IP through the node's masquerade, and so does the host.
@@ -42,8 +41,7 @@ recipient="$(age-keygen -y "$work/key.txt")"
 
 # The GitOps tree: the apps' namespace, the offsite Secret (in Git it would be a sealed or
 # external secret) and the apps; kab's install is added in front on the new cluster.
-{
-  cat <<NS
+cat >"$work/namespace.yaml" <<NS
 apiVersion: v1
 kind: Namespace
 metadata:
@@ -51,7 +49,6 @@ metadata:
   labels: {kab.boa.nu/e2e: "true"}
 ---
 NS
-} >"$work/namespace.yaml"
 k create secret generic kab-offsite -n "$ns" --dry-run=client -o yaml \
   --from-literal=endpoint="$endpoint" --from-literal=bucket=kab \
   --from-literal=accessKeyID=e2e --from-literal=secretAccessKey=e2e-secret \

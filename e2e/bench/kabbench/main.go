@@ -41,7 +41,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: kabbench podstart|trigger|probe [flags] (see e2e/bench/README.md)")
+	fmt.Fprintln(os.Stderr, "usage: kabbench podstart|trigger|probe [flags] (see the package comment; e2e/bench/*.sh run it)")
 	os.Exit(2)
 }
 
