@@ -45,7 +45,7 @@ while ((replicas < total)); do
     k delete pod "${injector[@]}" --force --grace-period=0 --wait=false >/dev/null 2>&1
     how="all replicas force-deleted"
   else
-    victim="$(k get "${injector[@]}" --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')"
+    victim="$(k get pods "${injector[@]}" --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')"
     in_node kill -9 "$(container_pid kab-system "$victim" injector)"
     how="kill -9 of $victim's process"
   fi

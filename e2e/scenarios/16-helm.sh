@@ -77,10 +77,10 @@ subpath() {
   k -n "$1" get pod "$2" -o jsonpath='{.spec.containers[?(@.name=="app")].volumeMounts[?(@.name=="kab-backup")].subPath}'
 }
 
-# app_pod POD : the README's example app under this scenario's backup-name, hourly (only
-# backup-now runs a backup here).
+# app_pod POD : the README's example app with /data on a volume (so a restore reaches the app)
+# under this scenario's backup-name, hourly (only backup-now runs a backup here).
 app_pod() {
-  apply_manifest "$ns" seed-pod.yaml "s/^  name: app$/  name: $1/" "s/backup-name: my-app/backup-name: $name/" \
+  apply_manifest "$ns" seed-pod-datavolume.yaml "s/^  name: app$/  name: $1/" "s/backup-name: my-app/backup-name: $name/" \
     's/backup-schedule: "5"/backup-schedule: "1h"/' >&2
   wait_pod_ready "$ns" "$1"
   assert_injected "$ns" "$1"
