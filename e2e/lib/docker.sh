@@ -82,7 +82,7 @@ docker_ensure() {
   else
     rm -f "$CONTAINERD_SOCK"
     log "starting containerd (log: $KAB_DOCKER_STATE/containerd.log)"
-    setsid containerd >>"$KAB_DOCKER_STATE/containerd.log" 2>&1 </dev/null &
+    start_daemon "$KAB_DOCKER_STATE/containerd.log" containerd
     containerd_pid=$!
     echo "$containerd_pid" >"$KAB_DOCKER_STATE/containerd.pid"
     KAB_DOCKER_STARTED_NOW=1
@@ -92,14 +92,30 @@ docker_ensure() {
   flags="$(runtime_wrapper_flags)"
   log "starting dockerd ${flags:+with $flags }(log: $KAB_DOCKER_STATE/dockerd.log)"
   # shellcheck disable=SC2086 # flags are words
-  setsid dockerd --containerd="$CONTAINERD_SOCK" --pidfile="$DOCKER_PIDFILE" $flags \
-    >>"$KAB_DOCKER_STATE/dockerd.log" 2>&1 </dev/null &
+  start_daemon "$KAB_DOCKER_STATE/dockerd.log" dockerd --containerd="$CONTAINERD_SOCK" --pidfile="$DOCKER_PIDFILE" $flags
   echo $! >"$KAB_DOCKER_STATE/dockerd.pid"
   KAB_DOCKER_STARTED_NOW=1
   wait_for 60 dockerd docker_answers || { docker_stop_if_started_now; die "dockerd did not start; see $KAB_DOCKER_STATE/dockerd.log"; }
   # dockerd's own pid file is authoritative (setsid may have forked).
   cp "$DOCKER_PIDFILE" "$KAB_DOCKER_STATE/dockerd.pid"
   log "Docker $(docker version --format '{{.Server.Version}}') is up (started by kab; 'make kind-down' stops it)"
+}
+
+# start_daemon LOG CMD... : starts a long-lived daemon in its own session, in the background, with
+# only stdin/stdout/stderr open. Every other descriptor is closed first: a daemon that inherits
+# one keeps it for its whole life, so `flock e2e.lock make e2e` would stay locked (and a caller's
+# pipe stay open) until the daemon exits. $! is the daemon's pid (setsid does not fork here, as
+# a background subshell is no process-group leader).
+start_daemon() {
+  local log=$1 fd
+  shift
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+    exec setsid "$@" >>"$log" 2>&1 </dev/null
+  ) &
 }
 
 # stop_pidfile PIDFILE NAME : TERM, wait, then KILL the process the file names, if it is NAME.
