@@ -7,7 +7,7 @@ secs=${1:-60}
 work=$(mktemp -d)
 trap 'kill $agent $app 2>/dev/null || true; rm -rf "$work"' EXIT
 
-CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$work/kab-agent" ./agent/cmd/kab-agent
+CGO_ENABLED=0 go build -tags nethttpomithttp2 -trimpath -ldflags='-s -w' -o "$work/kab-agent" ./agent/cmd/kab-agent
 echo "binary_bytes $(stat -c %s "$work/kab-agent")"
 
 mkdir "$work/backup"

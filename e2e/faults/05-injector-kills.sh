@@ -54,8 +54,9 @@ while ((replicas < total)); do
   k -n "$ns" scale deployment/swarm --replicas="$replicas" >/dev/null
   log "kill $kills ($how), swarm scaled to $replicas while the injector restarts"
   check_none_uninjected
-  # The next kill only once the injector serves again, so that every step sees it go down.
-  wait_until 180 "the injector injects again after kill $kills" injects_now
+  # The next kill only once both replicas are back and inject (a force-deleted pod's process can
+  # still answer for a moment), so that every step sees the injector go down.
+  wait_injector_ready 180
 done
 
 all_ready() {

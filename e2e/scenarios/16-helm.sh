@@ -139,7 +139,7 @@ echo seeded >"$(host_backup "$name-metrics")/seeded"
 age-keygen -o "$work/key.txt" 2>/dev/null
 k -n "$ns" create secret generic kab-offsite --from-literal=endpoint=http://127.0.0.1:9 \
   --from-literal=bucket=kab --from-literal=accessKeyID=e2e --from-literal=secretAccessKey=e2e-secret \
-  --from-literal=recipients="$(age-keygen -y "$work/key.txt")" >/dev/null
+  --from-literal=recipients="$(age-keygen -y "$work/key.txt")" --from-file=identity="$work/key.txt" >/dev/null
 apply_manifest "$ns" seed-pod.yaml 's/^  name: app$/  name: scraped/' "s/backup-name: my-app/backup-name: $name-metrics/" \
   's/backup-schedule: "5"/backup-schedule: "1h"/' 's/^  annotations:$/  annotations:\n    kab.boa.nu\/offsite: kab-offsite/' >&2
 wait_pod_ready "$ns" scraped
