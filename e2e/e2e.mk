@@ -17,7 +17,7 @@ e2e:
 	e2e/scenarios/run.sh $(SCENARIOS)
 
 ## faults: the kind fault suite (docs/RELIABILITY.md): each case injects one fault (agent kill -9,
-## full volume, app killed, node restart) and asserts what must survive
+## full volume, app killed, injector kills during a scale-up, node restart) and asserts what must survive
 # FAULTS="01-agent-kill9 04-node-reboot" runs only those (names of e2e/faults/*.sh).
 faults:
 	$(MAKE) --no-print-directory images

@@ -10,9 +10,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Order: the node reboot last (it restarts everything on the node). 05-injector-kills is run by
-# name only until it has passed on kind (docs/RELIABILITY.md).
-ALL=(01-agent-kill9 02-volume-full 03-app-killed 04-node-reboot)
+# Order: the node reboot last (it restarts everything on the node).
+ALL=(01-agent-kill9 02-volume-full 03-app-killed 05-injector-kills 04-node-reboot)
 if (($#)); then CASES=("$@"); else CASES=("${ALL[@]}"); fi
 
 suite_start=$SECONDS
