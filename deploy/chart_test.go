@@ -26,8 +26,8 @@ var chartCases = []struct {
 	showOnly  string   // helm --show-only, for a folder that holds part of an install
 }{
 	{name: "default is deploy/kab.yaml"},
-	{name: "hostpath", kustomize: "overlays/hostpath", set: []string{"volume.kind=hostPath", "heal.enabled=false"}},
-	{name: "claim", kustomize: "overlays/hostpath/claim", set: []string{"volume.kind=persistentVolumeClaim", "heal.enabled=false"}},
+	{name: "hostpath", kustomize: "overlays/hostpath", set: []string{"volume.kind=hostPath", "heal.evict=false"}},
+	{name: "claim", kustomize: "overlays/hostpath/claim", set: []string{"volume.kind=persistentVolumeClaim", "heal.evict=false"}},
 	{name: "cert-manager", kustomize: "overlays/cert-manager", set: []string{"tls.mode=certManager"}},
 	{name: "monitoring", kustomize: "monitoring", set: []string{"monitoring.enabled=true"}, showOnly: "templates/monitoring.yaml"},
 }
@@ -81,6 +81,7 @@ func TestChartRejectsBadValues(t *testing.T) {
 		"injector.replicas=0":    "replicas",
 		"monitoring.enable=true": "enable",
 		"namespace.name=Kab_Sys": "namespace",
+		"heal.evict=sometimes":   "evict",
 	} {
 		out, err := exec.Command(helm, "template", "kab", "chart", "--set", set).CombinedOutput()
 		if err == nil {

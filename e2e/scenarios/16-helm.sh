@@ -26,7 +26,8 @@ helm_bin="$("$KAB_ROOT/e2e/lib/build-helm.sh")/helm"
 # record lives in `default`.
 h() { "$helm_bin" --kube-context "$KAB_KUBE_CONTEXT" --namespace default "$@"; }
 
-# What e2e/scenarios/install.sh applies (deploy/overlays/hostpath), as chart values.
+# What e2e/scenarios/install.sh applies (deploy/overlays/hostpath), as chart values — except its
+# watch-only heal (heal.evict=false), left off here so the release's objects stay the chart's minimum.
 cat >"$work/values.yaml" <<'EOF'
 volume:
   kind: hostPath

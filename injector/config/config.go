@@ -28,7 +28,8 @@ type Config struct {
 	// AllowPtrace lets the injector give the agent SYS_PTRACE where the app's capabilities are
 	// not a set the agent may hold (a privileged app, SYS_ADMIN…); false denies such pods.
 	AllowPtrace bool `json:"allowPtrace,omitempty"`
-	// Heal evicts kab pods that started without injection (DESIGN §11); off by default.
+	// Heal evicts kab pods that started without injection (DESIGN §11), or with evict: false
+	// only counts them; off by default.
 	Heal Heal `json:"heal,omitempty"`
 	// Layout is where each pod's folder sits on the volume: flat (<backup-name>, the default)
 	// or namespaced (<namespace>/<backup-name>).
@@ -121,6 +122,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, validateResources(c.AgentResources)...)
 	errs = append(errs, c.Layout.validate()...)
+	errs = append(errs, c.Heal.validate()...)
 	errs = append(errs, c.Namespaces.validate()...)
 	return errors.Join(errs...)
 }

@@ -10,8 +10,30 @@ import (
 
 // Heal is the injector's controller that evicts kab pods admitted without injection.
 type Heal struct {
-	// Enabled starts heal; it needs the RBAC of deploy/components/heal.
+	// Enabled starts heal's pod watch and the kab_injector_uninjected_pods gauge.
 	Enabled bool `json:"enabled,omitempty"`
+	// Evict acts on what the watch finds (evictions, Events, one replica by a Lease); it needs
+	// the RBAC of deploy/components/heal. false only watches and counts, on every replica,
+	// with pods list/watch alone (deploy/components/uninjected-watch). Unset means true, so
+	// `heal: {enabled: true}` keeps meaning full heal.
+	Evict *bool `json:"evict,omitempty"`
+}
+
+// Evicts reports whether heal acts on un-injected pods, not just counts them.
+func (h Heal) Evicts() bool {
+	return h.Enabled && (h.Evict == nil || *h.Evict)
+}
+
+// WatchOnly reports whether heal only counts un-injected pods (heal: {enabled: true, evict: false}).
+func (h Heal) WatchOnly() bool {
+	return h.Enabled && !h.Evicts()
+}
+
+func (h Heal) validate() []error {
+	if !h.Enabled && h.Evict != nil {
+		return []error{fmt.Errorf("heal.evict: %v is set but heal.enabled is false; set heal.enabled: true (evict: false only watches and counts un-injected pods) or remove heal.evict", *h.Evict)}
+	}
+	return nil
 }
 
 // Layout says where a pod's folder sits on the backup volume (DESIGN §11).

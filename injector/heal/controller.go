@@ -45,9 +45,12 @@ type Controller struct {
 	queue    workqueue.TypedRateLimitingInterface[string]
 
 	// warned holds the bare pods (key → UID) already given their Event, so a resync does
-	// not repeat it.
+	// not repeat it; in watch mode, the pods already logged.
 	mu     sync.Mutex
 	warned map[string]types.UID
+
+	// watchOnly counts and logs un-injected pods and acts on none (Watch).
+	watchOnly bool
 }
 
 // NewController watches pods in every namespace but excluded (the webhook's exclusions:
@@ -110,7 +113,7 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
 		return fmt.Errorf("heal: pod cache did not sync: %w", ctx.Err())
 	}
-	c.log.Info("heal started", "workers", workers)
+	c.log.Info("heal started", "workers", workers, "evict", !c.watchOnly)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() { wait.UntilWithContext(ctx, c.worker, time.Second) })
@@ -158,6 +161,10 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		return err
 	}
 	if !uninjected(pod) {
+		return nil
+	}
+	if c.watchOnly {
+		c.logUninjected(pod)
 		return nil
 	}
 	owner := metav1.GetControllerOf(pod)

@@ -22,7 +22,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"action"}),
 		uninjected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kab_injector_uninjected_pods",
-			Help: "kab pods (kab.boa.nu/ annotations) running without injection, as the heal leader sees them.",
+			Help: "kab pods (kab.boa.nu/ annotations) running without injection, as heal sees them (the leader; every replica with heal.evict false).",
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.healed, m.uninjected} {

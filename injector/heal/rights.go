@@ -24,11 +24,28 @@ func rights(kabNamespace, probeNamespace string) []authorizationv1.ResourceAttri
 	}
 }
 
+// watchRights are what Watch needs (deploy/components/uninjected-watch).
+func watchRights() []authorizationv1.ResourceAttributes {
+	return []authorizationv1.ResourceAttributes{
+		{Verb: "list", Resource: "pods"},
+		{Verb: "watch", Resource: "pods"},
+	}
+}
+
 // MissingRights asks the API server (SelfSubjectAccessReview, as the caller's identity) which of
 // heal's rights (deploy/components/heal) are missing, in words ("create pods/eviction").
 func MissingRights(ctx context.Context, client kubernetes.Interface, kabNamespace, probeNamespace string) ([]string, error) {
+	return missingOf(ctx, client, rights(kabNamespace, probeNamespace))
+}
+
+// MissingWatchRights is MissingRights for Watch (deploy/components/uninjected-watch).
+func MissingWatchRights(ctx context.Context, client kubernetes.Interface) ([]string, error) {
+	return missingOf(ctx, client, watchRights())
+}
+
+func missingOf(ctx context.Context, client kubernetes.Interface, wanted []authorizationv1.ResourceAttributes) ([]string, error) {
 	var missing []string
-	for _, attrs := range rights(kabNamespace, probeNamespace) {
+	for _, attrs := range wanted {
 		review, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
 			Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs},
 		}, metav1.CreateOptions{})

@@ -6,6 +6,7 @@
 {{- end -}}
 {{- $cfg := dict "agentImage" $v.agentImage "volume" (dict $v.volume.kind (get $v.volume $v.volume.kind)) "agentPort" $v.agentPort "agentResources" $v.agentResources "allowPtrace" $v.allowPtrace "layout" $v.layout -}}
 {{- if $v.heal.enabled -}}{{- $_ := set $cfg "heal" (dict "enabled" true) -}}{{- end -}}
+{{- if and $v.heal.enabled (not $v.heal.evict) -}}{{- $_ := set $cfg "heal" (dict "enabled" true "evict" false) -}}{{- end -}}
 {{- $ns := dict -}}
 {{- if $v.namespaces.allow -}}{{- $_ := set $ns "allow" $v.namespaces.allow -}}{{- end -}}
 {{- if $v.namespaces.deny -}}{{- $_ := set $ns "deny" $v.namespaces.deny -}}{{- end -}}

@@ -70,25 +70,36 @@ const healRightsRecheck = 15 * time.Second
 // once and heal waits, re-checking: when kab is applied in one go with its RBAC (a GitOps first
 // sync), the injector can start a moment before its RoleBindings take effect (measured in the
 // any-order rebuild scenario), and giving up then would leave heal off for good. Heal never
-// takes admission down.
-func startHeal(ctx context.Context, client kubernetes.Interface, flags Config, reg prometheus.Registerer, log *slog.Logger) {
+// takes admission down. With evict false heal only watches and counts (heal.Watch), on every
+// replica, and needs only pods list/watch (deploy/components/uninjected-watch).
+func startHeal(ctx context.Context, client kubernetes.Interface, flags Config, evict bool, reg prometheus.Registerer, log *slog.Logger) {
+	component := "deploy/components/heal"
+	if !evict {
+		component = "deploy/components/uninjected-watch"
+	}
 	go func() {
 		logged := false
 		for {
-			missing, err := heal.MissingRights(ctx, client, flags.Namespace, flags.HealProbeNamespace)
+			var missing []string
+			var err error
+			if evict {
+				missing, err = heal.MissingRights(ctx, client, flags.Namespace, flags.HealProbeNamespace)
+			} else {
+				missing, err = heal.MissingWatchRights(ctx, client)
+			}
 			switch {
 			case err == nil && len(missing) == 0:
 				if logged {
 					log.Info("heal's rights are granted now; heal starts")
 				}
-				runHeal(ctx, client, flags, reg, log)
+				runHeal(ctx, client, flags, evict, reg, log)
 				return
 			case logged:
 			case err != nil:
 				log.Error("heal waits: cannot check its RBAC; retrying", "err", err, "every", healRightsRecheck)
 				logged = true
 			default:
-				log.Error("heal waits: the injector's service account lacks rights; apply deploy/components/heal or set heal.enabled: false",
+				log.Error("heal waits: the injector's service account lacks rights; apply "+component+" or set heal.enabled: false",
 					"missing", strings.Join(missing, ", "), "recheck_every", healRightsRecheck)
 				logged = true
 			}
@@ -101,8 +112,19 @@ func startHeal(ctx context.Context, client kubernetes.Interface, flags Config, r
 	}()
 }
 
-// runHeal runs the heal controller under leader election until ctx ends.
-func runHeal(ctx context.Context, client kubernetes.Interface, flags Config, reg prometheus.Registerer, log *slog.Logger) {
+// runHeal runs the heal controller under leader election until ctx ends; with evict false it
+// only watches, on this replica, with no Lease and no Events.
+func runHeal(ctx context.Context, client kubernetes.Interface, flags Config, evict bool, reg prometheus.Registerer, log *slog.Logger) {
+	if !evict {
+		controller, err := heal.NewController(client, []string{"kube-system", flags.Namespace}, nil, reg, log)
+		if err == nil {
+			err = controller.Watch(ctx)
+		}
+		if err != nil {
+			log.Error("heal's watch stopped", "err", err)
+		}
+		return
+	}
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "kab-injector"})

@@ -74,7 +74,7 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 		}
 		opts = append(opts, gate)
 		if cfg.Heal.Enabled {
-			startHeal(ctx, client, flags, reg, log)
+			startHeal(ctx, client, flags, cfg.Heal.Evicts(), reg, log)
 		}
 	} else if cfg.Heal.Enabled || len(cfg.Namespaces.Allow)+len(cfg.Namespaces.Deny) > 0 {
 		log.Error("heal and namespaces.allow/deny need the Kubernetes API: run the injector in a cluster")
@@ -93,7 +93,7 @@ func run(args []string, stderr io.Writer, getenv func(string) string) int {
 		return exitError
 	}
 	log.Info("kab-injector starting", "agent_image", cfg.AgentImage, "agent_port", cfg.AgentPort,
-		"self_managed_tls", flags.SelfManagedTLS(), "layout", cfg.Layout, "heal", cfg.Heal.Enabled)
+		"self_managed_tls", flags.SelfManagedTLS(), "layout", cfg.Layout, "heal", cfg.Heal.Enabled, "heal_evict", cfg.Heal.Evicts())
 	if err := webhook.Serve(ctx, ln, handler, getCertificate, log); err != nil {
 		log.Error("admission server failed", "err", err)
 		return exitError
