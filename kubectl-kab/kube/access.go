@@ -19,12 +19,21 @@ var execVerbs = []string{"create", "get"}
 // refusal of a streaming upgrade comes back as text, not as a typed error, so this is how the
 // message can name the missing verb and resource reliably.
 func requireExec(ctx context.Context, cs kubernetes.Interface, namespace, pod string) error {
+	return requireVerbs(ctx, cs, authorizationv1.ResourceAttributes{
+		Namespace: namespace, Resource: "pods", Subresource: "exec", Name: pod,
+	}, execVerbs...)
+}
+
+// requireVerbs asks the API server, one SelfSubjectAccessReview per verb, whether the user may
+// do each verb on the resource of attrs. The error names every missing verb and the resource as
+// RBAC grants them ("pods", "pods/exec"), so the fix can be copied into a Role.
+func requireVerbs(ctx context.Context, cs kubernetes.Interface, attrs authorizationv1.ResourceAttributes, verbs ...string) error {
 	var missing []string
-	for _, verb := range execVerbs {
+	for _, verb := range verbs {
+		asked := attrs
+		asked.Verb = verb
 		review, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
-			Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Namespace: namespace, Verb: verb, Resource: "pods", Subresource: "exec", Name: pod,
-			}},
+			Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &asked},
 		}, metav1.CreateOptions{})
 		if err != nil {
 			return Explain(err, "create", "selfsubjectaccessreviews", "")
@@ -36,10 +45,14 @@ func requireExec(ctx context.Context, cs kubernetes.Interface, namespace, pod st
 	if len(missing) == 0 {
 		return nil
 	}
+	resource := attrs.Resource
+	if attrs.Subresource != "" {
+		resource += "/" + attrs.Subresource
+	}
 	quoted := make([]string, len(missing))
 	for i, verb := range missing {
 		quoted[i] = strconv.Quote(verb)
 	}
-	return fmt.Errorf("%w: you may not %s pods/exec in namespace %s (RBAC: grant verb %s on resource %q)",
-		ErrForbidden, strings.Join(missing, "+"), namespace, strings.Join(quoted, " and "), "pods/exec")
+	return fmt.Errorf("%w: you may not %s %s in namespace %s (RBAC: grant verb %s on resource %q)",
+		ErrForbidden, strings.Join(missing, "+"), resource, attrs.Namespace, strings.Join(quoted, " and "), resource)
 }
