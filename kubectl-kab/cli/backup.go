@@ -14,8 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/boanu/kab/injector/mutation"
 	"github.com/boanu/kab/kubectl-kab/agentstatus"
@@ -31,12 +29,9 @@ type BackupOptions struct {
 	flags   *genericclioptions.ConfigFlags
 	streams genericiooptions.IOStreams
 
-	Pod  string
 	Wait bool
 
-	config    *rest.Config
-	client    kubernetes.Interface
-	namespace string
+	podTarget
 }
 
 func newBackupCmd(flags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
@@ -50,38 +45,17 @@ func newBackupCmd(flags *genericclioptions.ConfigFlags, streams genericiooptions
   kubectl kab backup -n shop db-0 --wait`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeKabPods(flags),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              completeValidateRun(o.Complete, o.Validate, o.Run),
 	}
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "follow the run's log and exit 0 only if it succeeded")
 	return cmd
 }
 
 // Complete reads the pod name and the clients.
-func (o *BackupOptions) Complete(args []string) error {
-	o.Pod = args[0]
-	cfg, cs, ns, err := clients(o.flags)
-	if err != nil {
-		return err
-	}
-	o.config, o.client, o.namespace = cfg, cs, ns
-	return nil
-}
+func (o *BackupOptions) Complete(args []string) error { return o.connect(o.flags, args[0]) }
 
 // Validate checks the pod name is a name.
-func (o *BackupOptions) Validate() error {
-	if o.Pod == "" || strings.Contains(o.Pod, "/") {
-		return fmt.Errorf("pod %q: want a pod name; pick the namespace with -n", o.Pod)
-	}
-	return nil
-}
+func (o *BackupOptions) Validate() error { return o.validatePod() }
 
 // Run asks the agent for a run through `kab-agent backup-now` in the kab-agent container.
 func (o *BackupOptions) Run(ctx context.Context) error {

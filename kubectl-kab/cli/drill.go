@@ -17,8 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/boanu/kab/injector/mutation"
 	"github.com/boanu/kab/kubectl-kab/drill"
@@ -39,14 +37,11 @@ type DrillOptions struct {
 	print   *genericclioptions.JSONYamlPrintFlags
 	streams genericiooptions.IOStreams
 
-	Pod      string
 	Snapshot string
 	Output   string
 	Timeout  time.Duration
 
-	config    *rest.Config
-	client    kubernetes.Interface
-	namespace string
+	podTarget
 }
 
 func newDrillCmd(flags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
@@ -69,15 +64,7 @@ reports, and deletes the pod — also on failure and on Ctrl-C. Exit 0: the back
   kubectl kab drill -n shop db-0 -o json --timeout 15m`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeKabPods(flags),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              completeValidateRun(o.Complete, o.Validate, o.Run),
 	}
 	cmd.Flags().StringVar(&o.Snapshot, "snapshot", shared.DrillLatest, "the snapshot to drill: latest or a stamp such as 20261205T020000.000Z")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json or yaml")
@@ -87,20 +74,12 @@ reports, and deletes the pod — also on failure and on Ctrl-C. Exit 0: the back
 }
 
 // Complete reads the pod name and the clients.
-func (o *DrillOptions) Complete(args []string) error {
-	o.Pod = args[0]
-	cfg, cs, ns, err := clients(o.flags)
-	if err != nil {
-		return err
-	}
-	o.config, o.client, o.namespace = cfg, cs, ns
-	return nil
-}
+func (o *DrillOptions) Complete(args []string) error { return o.connect(o.flags, args[0]) }
 
 // Validate checks the flags.
 func (o *DrillOptions) Validate() error {
-	if o.Pod == "" || strings.Contains(o.Pod, "/") {
-		return fmt.Errorf("pod %q: want a pod name; pick the namespace with -n", o.Pod)
+	if err := o.validatePod(); err != nil {
+		return err
 	}
 	if o.Snapshot != shared.DrillLatest && !shared.StampPattern.MatchString(o.Snapshot) {
 		return fmt.Errorf("--snapshot %q: want %q or a stamp such as 20261205T020000.000Z", o.Snapshot, shared.DrillLatest)

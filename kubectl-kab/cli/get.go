@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -16,16 +15,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/boanu/kab/kubectl-kab/fleet"
 	"github.com/boanu/kab/kubectl-kab/kube"
 	"github.com/boanu/kab/shared"
 )
-
-// stampPattern is a snapshot folder's name (DESIGN §6): the run's UTC start time.
-var stampPattern = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{3}Z$`)
 
 // latest names the newest good backup in both modes.
 const latest = "latest"
@@ -35,11 +29,9 @@ type GetOptions struct {
 	flags   *genericclioptions.ConfigFlags
 	streams genericiooptions.IOStreams
 
-	Pod, Snapshot, Dir string
+	Snapshot, Dir string
 
-	config    *rest.Config
-	client    kubernetes.Interface
-	namespace string
+	podTarget
 }
 
 func newGetCmd(flags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
@@ -53,15 +45,7 @@ func newGetCmd(flags *genericclioptions.ConfigFlags, streams genericiooptions.IO
   kubectl kab get -n shop db-0 20261205T020000.000Z -o ./db-0205`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: completeKabPods(flags),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              completeValidateRun(o.Complete, o.Validate, o.Run),
 	}
 	cmd.Flags().StringVarP(&o.Dir, "output", "o", "", "local folder to copy into (created; must be empty if it exists)")
 	_ = cmd.MarkFlagRequired("output")
@@ -71,18 +55,13 @@ func newGetCmd(flags *genericclioptions.ConfigFlags, streams genericiooptions.IO
 
 // Complete reads the arguments and the clients.
 func (o *GetOptions) Complete(args []string) error {
-	o.Pod, o.Snapshot = args[0], args[1]
-	cfg, cs, ns, err := clients(o.flags)
-	if err != nil {
-		return err
-	}
-	o.config, o.client, o.namespace = cfg, cs, ns
-	return nil
+	o.Snapshot = args[1]
+	return o.connect(o.flags, args[0])
 }
 
 // Validate checks the snapshot name and the target folder.
 func (o *GetOptions) Validate() error {
-	if o.Snapshot != latest && !stampPattern.MatchString(o.Snapshot) {
+	if o.Snapshot != latest && !shared.StampPattern.MatchString(o.Snapshot) {
 		return fmt.Errorf("snapshot %q: want %q or a stamp such as 20261205T020000.000Z", o.Snapshot, latest)
 	}
 	entries, err := os.ReadDir(o.Dir)

@@ -44,15 +44,7 @@ func newStatusCmd(flags *genericclioptions.ConfigFlags, streams genericiooptions
   # in cron: mail when something is wrong
   kubectl kab status -A >/dev/null || kubectl kab status -A | mail -s "kab" me`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: completeValidateRun(func([]string) error { return o.Complete() }, o.Validate, o.Run),
 	}
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list the kab pods of every namespace")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "label selector the pods must also match (e.g. app=db)")
