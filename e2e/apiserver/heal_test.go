@@ -3,11 +3,8 @@
 package apiserver
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,7 +12,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -28,38 +24,6 @@ import (
 	"github.com/boanu/kab/injector/heal"
 	"github.com/boanu/kab/shared"
 )
-
-// applyHealRBAC creates deploy/components/heal/rbac.yaml as written.
-func (e *env) applyHealRBAC(t *testing.T) {
-	t.Helper()
-	ctx := context.Background()
-	data, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "components", "heal", "rbac.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs := bytes.Split(data, []byte("\n---\n"))
-	for _, doc := range docs {
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-		if err != nil {
-			t.Fatalf("decode heal RBAC: %v", err)
-		}
-		switch o := obj.(type) {
-		case *rbacv1.ClusterRole:
-			_, err = e.admin.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.ClusterRoleBinding:
-			_, err = e.admin.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.Role:
-			_, err = e.admin.RbacV1().Roles(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.RoleBinding:
-			_, err = e.admin.RbacV1().RoleBindings(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
-		default:
-			t.Fatalf("heal RBAC holds a %T; the test applies RBAC only", obj)
-		}
-		if err != nil {
-			t.Fatalf("create heal RBAC: %v", err)
-		}
-	}
-}
 
 // healer is one injector replica's heal, as the injector's service account.
 type healer struct {
@@ -236,7 +200,7 @@ func TestHeal(t *testing.T) {
 	if missing, err := heal.MissingRights(ctx, sa, e.manifest.Namespace.Name, "default"); err != nil || len(missing) == 0 {
 		t.Fatalf("without heal's RBAC the rights check says missing %q, err %v; want rights missing", missing, err)
 	}
-	e.applyHealRBAC(t)
+	e.applyComponentRBAC(t, "heal", namespacedToo)
 	if missing, err := heal.MissingRights(ctx, sa, e.manifest.Namespace.Name, "default"); err != nil || len(missing) > 0 {
 		t.Fatalf("with deploy/components/heal the rights check says missing %q, err %v; heal would never start", missing, err)
 	}

@@ -3,50 +3,18 @@
 package apiserver
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/boanu/kab/injector/heal"
 )
-
-// applyWatchRBAC creates deploy/components/uninjected-watch/rbac.yaml as written.
-func (e *env) applyWatchRBAC(t *testing.T) {
-	t.Helper()
-	ctx := context.Background()
-	data, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "components", "uninjected-watch", "rbac.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, doc := range bytes.Split(data, []byte("\n---\n")) {
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-		if err != nil {
-			t.Fatalf("decode watch RBAC: %v", err)
-		}
-		switch o := obj.(type) {
-		case *rbacv1.ClusterRole:
-			_, err = e.admin.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.ClusterRoleBinding:
-			_, err = e.admin.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
-		default:
-			t.Fatalf("watch RBAC holds a %T; the component is cluster-wide read RBAC only", obj)
-		}
-		if err != nil {
-			t.Fatalf("create watch RBAC: %v", err)
-		}
-	}
-}
 
 // startWatcher runs one injector replica's heal in watch mode (heal.evict: false) as the
 // injector's service account, and returns its metrics.
@@ -117,7 +85,7 @@ func TestUninjectedWatch(t *testing.T) {
 	if missing, err := heal.MissingWatchRights(ctx, sa); err != nil || len(missing) == 0 {
 		t.Fatalf("without the watch RBAC the rights check says missing %q, err %v; want pods list/watch missing", missing, err)
 	}
-	e.applyWatchRBAC(t)
+	e.applyComponentRBAC(t, "uninjected-watch", clusterWideOnly)
 	if missing, err := heal.MissingWatchRights(ctx, sa); err != nil || len(missing) > 0 {
 		t.Fatalf("with deploy/components/uninjected-watch the rights check says missing %q, err %v; the watch would never start", missing, err)
 	}
@@ -189,7 +157,7 @@ func TestUninjectedWatch(t *testing.T) {
 
 	// Not evicting is the mode, not a lack of rights: with heal's RBAC granted as well, a
 	// replica in watch mode still leaves web's pod alone.
-	e.applyHealRBAC(t)
+	e.applyComponentRBAC(t, "heal", namespacedToo)
 	third := e.startWatcher(t, sa, "injector-3")
 	waitFor(t, "replica 3, with heal's rights too, counts 1 un-injected pod", settleTimeout, func() (bool, error) {
 		v, ok := gaugeValue(t, third, "kab_injector_uninjected_pods")
