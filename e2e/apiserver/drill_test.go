@@ -3,7 +3,6 @@
 package apiserver
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"regexp"
@@ -15,13 +14,12 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/boanu/kab/injector/mutation"
 	"github.com/boanu/kab/injector/tenancy"
-	"github.com/boanu/kab/kubectl-kab/cli"
+	"github.com/boanu/kab/kubectl-kab/clitest"
 	"github.com/boanu/kab/kubectl-kab/drill"
 	"github.com/boanu/kab/shared"
 )
@@ -96,8 +94,8 @@ func TestDrill(t *testing.T) {
 	}
 	for _, c := range errorCases {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := runPlugin(t, kubeconfig, c.args...)
-			wantOneLineError(t, code, stderr, c.want)
+			code, stdout, stderr := clitest.Run(t, kubeconfig, c.args...)
+			clitest.WantOneLineError(t, code, stderr, c.want)
 			if stdout != "" {
 				t.Errorf("stdout %q, want nothing", stdout)
 			}
@@ -110,9 +108,9 @@ func TestDrill(t *testing.T) {
 			pod.Status.InitContainerStatuses = []corev1.ContainerStatus{terminated(mutation.DrillCopyContainerName, 1,
 				"snapshot 20261101T000000.000Z does not exist; the snapshots are: 20261205T020000.000Z, 20261204T020000.000Z")}
 		})
-		code, stdout, stderr := runPlugin(t, kubeconfig, "drill", "-n", ns, "db-0", "--snapshot", "20261101T000000.000Z")
+		code, stdout, stderr := clitest.Run(t, kubeconfig, "drill", "-n", ns, "db-0", "--snapshot", "20261101T000000.000Z")
 		<-done
-		wantOneLineError(t, code, stderr, "shop/db-0: snapshot 20261101T000000.000Z does not exist; the snapshots are: 20261205T020000.000Z, 20261204T020000.000Z")
+		clitest.WantOneLineError(t, code, stderr, "shop/db-0: snapshot 20261101T000000.000Z does not exist; the snapshots are: 20261205T020000.000Z, 20261204T020000.000Z")
 		if stdout != "" {
 			t.Errorf("stdout %q, want nothing", stdout)
 		}
@@ -126,7 +124,7 @@ func TestDrill(t *testing.T) {
 				terminated(mutation.RestoreContainerName, 3, "cp: can't stat '/kab-backup/dump'"),
 			}
 		})
-		code, stdout, stderr := runPlugin(t, kubeconfig, "drill", "-n", ns, "db-0", "-o", "json")
+		code, stdout, stderr := clitest.Run(t, kubeconfig, "drill", "-n", ns, "db-0", "-o", "json")
 		<-done
 		if code != 1 || !strings.Contains(stdout, `"result": "failed"`) || !strings.Contains(stdout, `"snapshot": "20261205T020000.000Z"`) ||
 			!strings.Contains(stderr, "init container kab-restore exited with code 3") {
@@ -145,7 +143,7 @@ func TestDrill(t *testing.T) {
 			pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "x", Ready: true,
 				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}
 		})
-		code, stdout, stderr := runPlugin(t, kubeconfig, "drill", "-n", ns, "seed-0")
+		code, stdout, stderr := clitest.Run(t, kubeconfig, "drill", "-n", ns, "seed-0")
 		<-done
 		if code != 0 || stderr != "" || !regexpMatch(`(?m)^seed-0 +shop-seed +\(seed\) +3 +2\.0KiB +0\.0s +[0-9.]+s +none +success +-$`, stdout) {
 			t.Errorf("exit %d, stdout:\n%s\nstderr %q: want 0 and a success row for seed-0 (3 files, 2.0KiB)", code, stdout, stderr)
@@ -154,7 +152,7 @@ func TestDrill(t *testing.T) {
 	})
 
 	t.Run("timeout", func(t *testing.T) {
-		code, stdout, stderr := runPlugin(t, kubeconfig, "drill", "-n", ns, "seed-0", "--timeout", "2s")
+		code, stdout, stderr := clitest.Run(t, kubeconfig, "drill", "-n", ns, "seed-0", "--timeout", "2s")
 		if code != 1 || !strings.Contains(stdout, "timed out after 2s while copying the snapshot") {
 			t.Errorf("exit %d, stdout %q, stderr %q: want 1 and a report naming the stage", code, stdout, stderr)
 		}
@@ -332,36 +330,6 @@ func (e *env) grantPods(t *testing.T, ns, user string, verbs []string, resources
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// runPlugin runs kubectl-kab as its main does and returns the exit code and both streams.
-func runPlugin(t *testing.T, kubeconfig string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	root := cli.NewRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr})
-	root.SetArgs(append([]string{"--kubeconfig", kubeconfig}, args...))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	err := root.ExecuteContext(ctx)
-	if err != nil {
-		if msg := cli.Message(err); msg != "" {
-			stderr.WriteString("kubectl-kab: " + msg + "\n")
-		}
-	}
-	return cli.ExitCode(err), stdout.String(), stderr.String()
-}
-
-func wantOneLineError(t *testing.T, code int, stderr, want string) {
-	t.Helper()
-	if code == 0 {
-		t.Errorf("exit code 0, want non-zero; stderr %q", stderr)
-	}
-	if !strings.Contains(stderr, want) {
-		t.Errorf("stderr %q, want it to contain %q", stderr, want)
-	}
-	if lines := strings.Count(strings.TrimSpace(stderr), "\n") + 1; lines != 1 {
-		t.Errorf("stderr has %d lines, want one:\n%s", lines, stderr)
 	}
 }
 

@@ -3,25 +3,22 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/boanu/kab/e2e/controlplane"
 	"github.com/boanu/kab/injector/mutation"
-	"github.com/boanu/kab/kubectl-kab/cli"
+	"github.com/boanu/kab/kubectl-kab/clitest"
 	"github.com/boanu/kab/kubectl-kab/fleet"
 	"github.com/boanu/kab/shared"
 )
@@ -46,83 +43,53 @@ func TestPluginAgainstAPIServer(t *testing.T) {
 	grant(t, admin, ns, "bob", []string{"get", "list"}, "pods", "pods/proxy")
 
 	t.Run("unknown pod", func(t *testing.T) {
-		code, _, stderr := run(t, kubeconfig, "backup", "-n", ns, "nope")
-		wantError(t, code, stderr, `pods "nope" not found`)
+		code, _, stderr := clitest.Run(t, kubeconfig, "backup", "-n", ns, "nope")
+		clitest.WantOneLineError(t, code, stderr, `pods "nope" not found`)
 	})
 	t.Run("pod without kab", func(t *testing.T) {
-		code, _, stderr := run(t, kubeconfig, "backup", "-n", ns, "web")
-		wantError(t, code, stderr, "shop/web: pod has no kab agent")
+		code, _, stderr := clitest.Run(t, kubeconfig, "backup", "-n", ns, "web")
+		clitest.WantOneLineError(t, code, stderr, "shop/web: pod has no kab agent")
 	})
 	t.Run("get: bad snapshot name", func(t *testing.T) {
-		code, _, stderr := run(t, kubeconfig, "get", "-n", ns, "db-0", "yesterday", "-o", t.TempDir())
-		wantError(t, code, stderr, `snapshot "yesterday": want "latest" or a stamp`)
+		code, _, stderr := clitest.Run(t, kubeconfig, "get", "-n", ns, "db-0", "yesterday", "-o", t.TempDir())
+		clitest.WantOneLineError(t, code, stderr, `snapshot "yesterday": want "latest" or a stamp`)
 	})
 	t.Run("status: bad output format", func(t *testing.T) {
-		code, _, stderr := run(t, kubeconfig, "status", "-n", ns, "-o", "wide")
-		wantError(t, code, stderr, `--output "wide": want table, json or yaml`)
+		code, _, stderr := clitest.Run(t, kubeconfig, "status", "-n", ns, "-o", "wide")
+		clitest.WantOneLineError(t, code, stderr, `--output "wide": want table, json or yaml`)
 	})
 	t.Run("status without list right", func(t *testing.T) {
-		code, _, stderr := run(t, kubeconfig, "--as", "mallory", "status", "-n", ns)
-		wantError(t, code, stderr, `you may not list pods in namespace shop (RBAC: grant verb "list" on resource "pods")`)
+		code, _, stderr := clitest.Run(t, kubeconfig, "--as", "mallory", "status", "-n", ns)
+		clitest.WantOneLineError(t, code, stderr, `you may not list pods in namespace shop (RBAC: grant verb "list" on resource "pods")`)
 	})
 	t.Run("status -A without cluster-wide list", func(t *testing.T) {
-		code, _, stderr := run(t, kubeconfig, "--as", "alice", "status", "-A")
-		wantError(t, code, stderr, `you may not list pods in all namespaces`)
+		code, _, stderr := clitest.Run(t, kubeconfig, "--as", "alice", "status", "-A")
+		clitest.WantOneLineError(t, code, stderr, `you may not list pods in all namespaces`)
 	})
 	t.Run("backup without exec right", func(t *testing.T) {
-		code, _, stderr := run(t, kubeconfig, "--as", "alice", "backup", "-n", ns, "db-0")
-		wantError(t, code, stderr, `you may not create+get pods/exec in namespace shop (RBAC: grant verb "create" and "get" on resource "pods/exec")`)
+		code, _, stderr := clitest.Run(t, kubeconfig, "--as", "alice", "backup", "-n", ns, "db-0")
+		clitest.WantOneLineError(t, code, stderr, `you may not create+get pods/exec in namespace shop (RBAC: grant verb "create" and "get" on resource "pods/exec")`)
 	})
 	t.Run("status without proxy right", func(t *testing.T) {
-		code, stdout, stderr := run(t, kubeconfig, "--as", "alice", "status", "-n", ns, "-o", "json")
+		code, stdout, stderr := clitest.Run(t, kubeconfig, "--as", "alice", "status", "-n", ns, "-o", "json")
 		row := onlyRow(t, code, stdout, stderr)
 		if row.State != fleet.StateUnknown || !strings.Contains(row.Reason, `grant verb "get" on resource "pods/proxy"`) {
 			t.Errorf("row %+v: want unknown, naming get on pods/proxy", row)
 		}
 	})
 	t.Run("status of an agent that does not answer", func(t *testing.T) {
-		code, stdout, stderr := run(t, kubeconfig, "--as", "bob", "status", "-n", ns, "-o", "json", "--timeout", "3s")
+		code, stdout, stderr := clitest.Run(t, kubeconfig, "--as", "bob", "status", "-n", ns, "-o", "json", "--timeout", "3s")
 		row := onlyRow(t, code, stdout, stderr)
 		if row.State != fleet.StateUnknown || row.Reason == "" || row.Mode != fleet.ModeSnapshot {
 			t.Errorf("row %+v: want unknown with a reason, mode snapshot", row)
 		}
 	})
 	t.Run("status in a namespace without kab pods", func(t *testing.T) {
-		code, stdout, stderr := run(t, kubeconfig, "status", "-n", "default")
+		code, stdout, stderr := clitest.Run(t, kubeconfig, "status", "-n", "default")
 		if code != 0 || stdout != "" || !strings.Contains(stderr, "No kab pods found in namespace default") {
 			t.Errorf("exit %d, stdout %q, stderr %q: want 0 and a note", code, stdout, stderr)
 		}
 	})
-}
-
-// run runs the plugin as main does and returns the exit code and the two streams.
-func run(t *testing.T, kubeconfig string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	root := cli.NewRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr})
-	root.SetArgs(append([]string{"--kubeconfig", kubeconfig}, args...))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	err := root.ExecuteContext(ctx)
-	if err != nil {
-		if msg := cli.Message(err); msg != "" {
-			stderr.WriteString("kubectl-kab: " + msg + "\n")
-		}
-	}
-	return cli.ExitCode(err), stdout.String(), stderr.String()
-}
-
-func wantError(t *testing.T, code int, stderr, want string) {
-	t.Helper()
-	if code == 0 {
-		t.Errorf("exit code 0, want non-zero; stderr %q", stderr)
-	}
-	if !strings.Contains(stderr, want) {
-		t.Errorf("stderr %q, want it to contain %q", stderr, want)
-	}
-	if lines := strings.Count(strings.TrimSpace(stderr), "\n") + 1; lines != 1 {
-		t.Errorf("stderr has %d lines, want one:\n%s", lines, stderr)
-	}
 }
 
 func onlyRow(t *testing.T, code int, stdout, stderr string) fleet.Row {

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,6 +43,20 @@ func Message(err error) string {
 		return ""
 	}
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// Run runs kubectl-kab with args (without the program's name) and returns the exit code, after
+// printing a failed command's one-line reason to streams.ErrOut; the binary's main is this.
+func Run(ctx context.Context, args []string, streams genericiooptions.IOStreams) int {
+	root := NewRoot(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		if msg := Message(err); msg != "" {
+			fmt.Fprintln(streams.ErrOut, "kubectl-kab:", msg)
+		}
+	}
+	return ExitCode(err)
 }
 
 // NewRoot is `kubectl kab` with its subcommands.

@@ -2,7 +2,7 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -12,11 +12,5 @@ import (
 
 func main() {
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := cli.NewRoot(streams).Execute()
-	if msg := ""; err != nil {
-		if msg = cli.Message(err); msg != "" {
-			fmt.Fprintln(os.Stderr, "kubectl-kab:", msg)
-		}
-	}
-	os.Exit(cli.ExitCode(err))
+	os.Exit(cli.Run(context.Background(), os.Args[1:], streams))
 }
