@@ -2,7 +2,6 @@ package drill_test
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,13 +13,12 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/yaml"
 
+	"github.com/boanu/kab/e2e/golden"
 	"github.com/boanu/kab/injector/config"
 	"github.com/boanu/kab/injector/mutation"
 	"github.com/boanu/kab/kubectl-kab/drill"
 	"github.com/boanu/kab/shared"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func loadPod(t *testing.T, path string) *corev1.Pod {
 	t.Helper()
@@ -33,23 +31,6 @@ func loadPod(t *testing.T, path string) *corev1.Pod {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return pod
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
 }
 
 // PodFor takes out what the injector and the control plane added, keeps the app as written,
@@ -69,7 +50,7 @@ func TestPodForRoundTripsThroughTheInjector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "testdata/drill.pod.golden.yaml", out)
+	golden.Check(t, "testdata/drill.pod.golden.yaml", out)
 
 	cfg, err := config.Parse([]byte("agentImage: kab-agent:test\nvolume: {nfs: {server: nas.lan, path: /data/backup}}\n"))
 	if err != nil {
@@ -222,7 +203,7 @@ func TestReportGolden(t *testing.T) {
 		}
 		table.WriteString("\n")
 	}
-	checkGolden(t, filepath.Join("testdata", "drill.table.golden"), table.Bytes())
+	golden.Check(t, filepath.Join("testdata", "drill.table.golden"), table.Bytes())
 	for _, format := range []string{"json", "yaml"} {
 		printer, err := genericclioptions.NewJSONYamlPrintFlags().ToPrinter(format)
 		if err != nil {
@@ -234,6 +215,6 @@ func TestReportGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		checkGolden(t, filepath.Join("testdata", "drill."+format+".golden"), out.Bytes())
+		golden.Check(t, filepath.Join("testdata", "drill."+format+".golden"), out.Bytes())
 	}
 }

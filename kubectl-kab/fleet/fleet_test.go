@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,11 +13,10 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/boanu/kab/e2e/golden"
 	"github.com/boanu/kab/kubectl-kab/agentstatus"
 	"github.com/boanu/kab/kubectl-kab/fleet"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // now is the moment the golden tables are printed at.
 var now = time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
@@ -129,7 +127,7 @@ func TestTableGolden(t *testing.T) {
 		if !withNamespace {
 			name = "status.table"
 		}
-		golden(t, name, out.Bytes())
+		checkGolden(t, name, out.Bytes())
 	}
 }
 
@@ -143,7 +141,7 @@ func TestJSONAndYAMLGolden(t *testing.T) {
 		if err := printer.PrintObj(fleet.NewList(rows(t)), &out); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "status."+format, out.Bytes())
+		checkGolden(t, "status."+format, out.Bytes())
 	}
 }
 
@@ -181,19 +179,7 @@ func TestCollectBoundsParallelismAndTimesOut(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden"), got)
 }
