@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,12 +14,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/boanu/kab/e2e/golden"
 	"github.com/boanu/kab/injector/config"
 	"github.com/boanu/kab/injector/mutation"
 	"github.com/boanu/kab/injector/patch"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files from the current output")
 
 // TestGolden runs every testdata/<case>.pod.yaml through Mutate and the patch, the way the API
 // server would: the patch is APPLIED to the raw input (not to the typed pod), so fields the Go
@@ -50,7 +48,7 @@ func TestGolden(t *testing.T) {
 				if !errors.As(err, &denied) {
 					t.Fatalf("Mutate returned %T, want *mutation.DeniedError: %v", err, err)
 				}
-				checkGolden(t, errorGolden, []byte(err.Error()+"\n"))
+				golden.Check(t, errorGolden, []byte(err.Error()+"\n"))
 				mustNotExist(t, podGolden)
 				return
 			}
@@ -69,7 +67,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, podGolden, append([]byte("# outcome: "+outcome.String()+"\n"), out...))
+			golden.Check(t, podGolden, append([]byte("# outcome: "+outcome.String()+"\n"), out...))
 		})
 	}
 }
@@ -164,27 +162,10 @@ func encode(t testing.TB, v any) []byte {
 	return out
 }
 
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func mustNotExist(t *testing.T, path string) {
 	t.Helper()
 	if _, err := os.Stat(path); err == nil {
-		if *update {
+		if golden.Updating() {
 			if err := os.Remove(path); err != nil {
 				t.Fatal(err)
 			}
