@@ -30,6 +30,14 @@ type Request struct {
 	Env    []string
 	Logger *slog.Logger
 	Tail   *Tail
+	// Check, when set, runs on the app's thread right before the fork, with the app's root as
+	// the command will see it (an O_PATH fd); an error stops the start and is returned as is.
+	// It spares a second switch to the app's ids for what must be checked just before a run.
+	Check func(root *os.File) error
+	// Mark, when set, is called with a step's name as each step of the start ends, to time
+	// them: "prepare" (the output pipes made), "app" (the app's environment, directory and root
+	// read as the app), "exec" (the command forked and exec'd).
+	Mark func(step string)
 }
 
 // killGrace is how long Wait waits after the group kill for the command to exit before
@@ -55,16 +63,17 @@ func Start(ctx context.Context, req Request) (*Command, error) {
 		return nil, fmt.Errorf("command %q: the program must be an absolute path", req.Args)
 	}
 	c := &Command{ids: req.Target.IDs()}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := outputPipe()
 	if err != nil {
 		return nil, err
 	}
-	errR, errW, err := os.Pipe()
+	errR, errW, err := outputPipe()
 	if err != nil {
 		closeAll(outR, outW)
 		return nil, err
 	}
 	c.pipes = []*os.File{outR, errR}
+	req.mark("prepare")
 	err = fsuser.Do(c.ids, func() error { return c.startAsApp(ctx, req, outW, errW) })
 	closeAll(outW, errW) // the child holds its own copies
 	if err != nil {
@@ -85,7 +94,7 @@ func Start(ctx context.Context, req Request) (*Command, error) {
 // this thread.
 func (c *Command) startAsApp(ctx context.Context, req Request, stdout, stderr *os.File) error {
 	pid := req.Target.PID
-	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	environ, err := target.ReadKernelFile(fmt.Sprintf("/proc/%d/environ", pid))
 	if err != nil {
 		return fmt.Errorf("read the app's environment: %w", err)
 	}
@@ -104,10 +113,19 @@ func (c *Command) startAsApp(ctx context.Context, req Request, stdout, stderr *o
 		return fmt.Errorf("pid %d: %w", pid, target.ErrGone)
 	}
 	c.Dir = dir
+	if req.Check != nil {
+		if err := req.Check(c.root); err != nil {
+			return err
+		}
+	}
+	req.mark("app")
 	cmd := exec.CommandContext(ctx, req.Args[0], req.Args[1:]...)
 	cmd.Path = req.Args[0] // never resolved in the agent's own file system
 	cmd.Env = mergeEnv(splitEnviron(environ), req.Env)
 	cmd.Dir = dir
+	if null := devNull(); null != nil {
+		cmd.Stdin = null
+	}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		// The parent's fd number: Go chroots in the child before it renumbers any fds, and
@@ -124,10 +142,17 @@ func (c *Command) startAsApp(ctx context.Context, req Request, stdout, stderr *o
 		return fmt.Errorf("start %s in the app's root: %w", req.Args[0], err)
 	}
 	c.cmd = cmd
+	req.mark("exec")
 	if st, err := target.ReadStat(cmd.Process.Pid); err == nil {
 		c.startTime = st.StartTime
 	}
 	return nil
+}
+
+func (r Request) mark(step string) {
+	if r.Mark != nil {
+		r.Mark(step)
+	}
 }
 
 // PID is the command's pid, which is also its process group id.

@@ -171,3 +171,23 @@ func TestMissingProgramFailsToStart(t *testing.T) {
 	}
 	fmt.Println(err)
 }
+
+// The command's stdin is /dev/null and its stdout and stderr are blocking pipes: a command
+// that prints more than a pipe holds, faster than the agent reads it, loses nothing and gets
+// no EAGAIN (head would exit 1 on a failed write).
+func TestStdinIsEmptyAndOutputBlocks(t *testing.T) {
+	app := sandbox.StartApp(t, sandbox.AppOptions{BackupDir: backupFolder(t, 1000, 1000), UID: 1000, GID: 1000})
+	for range 2 { // the second command gets the same, still open, /dev/null
+		code, out := run(t, context.Background(), app, `
+			dd if=/dev/zero bs=4096 count=64 2>/dev/null | head -c 262144 >&2 || echo "stderr write failed"
+			i=0; while [ $i -lt 2000 ]; do echo "line-$i-................................................................"; i=$((i+1)); done | head -n 2000 || echo "stdout write failed"
+			echo "stdin $(stat -L -c %t,%T /proc/self/fd/0) $(cat | wc -c)"`)
+		if code != 0 {
+			t.Fatalf("exit code %d, output:\n%s", code, out)
+		}
+		// The two streams' lines interleave in the tail in any order; each stream's own order holds.
+		if !strings.Contains(out, "line-1999-") || !strings.Contains(out, "stdin 1,3 0") || strings.Contains(out, "failed") {
+			t.Errorf("output (tail):\n%s", out)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"strings"
 
@@ -42,14 +43,17 @@ func (r *Runner) execute(run *activeRun) {
 }
 
 func (r *Runner) attempt(run *activeRun) outcome {
+	run.steps.mark("handoff")
 	log := r.logger.With("run_id", run.ID)
 	log.Info("backup started", "trigger", run.Trigger)
+	run.steps.mark("log")
 	p, err := r.findTarget()
 	if err != nil {
 		r.setTarget(nil)
 		return failed(-1, err)
 	}
 	r.setTarget(&p)
+	run.steps.mark("target")
 	r.volumeMu.Lock()
 	defer r.volumeMu.Unlock()
 	if err := r.readyFolder(p); err != nil {
@@ -59,9 +63,7 @@ func (r *Runner) attempt(run *activeRun) outcome {
 	if err != nil {
 		return failed(-1, err)
 	}
-	if appVolume, err := appVolumeID(p, r.cfg.BackupDir); err != nil || appVolume != agentVolume {
-		return failed(-1, errors.Join(errNotTheVolume(r.cfg.BackupDir, "before the run,"), err))
-	}
+	run.steps.mark("folder")
 
 	commandDir := r.cfg.BackupDir
 	store := snapshot.Store{Dir: r.cfg.BackupDir, IDs: p.IDs()}
@@ -70,6 +72,7 @@ func (r *Runner) attempt(run *activeRun) outcome {
 			return failed(-1, fmt.Errorf("snapshot mode: %w", err))
 		}
 		commandDir = path.Join(r.cfg.BackupDir, snapshot.PartialPath(run.ID))
+		run.steps.mark("snapshot")
 	}
 	// The command and the verify script share the run's timeout.
 	ctx, cancel := context.WithTimeoutCause(r.ctx, r.cfg.Spec.Timeout, errTimeout)
@@ -95,7 +98,7 @@ func (r *Runner) runCommand(parent context.Context, run *activeRun, p target.Pro
 	defer cancel(nil)
 
 	args := append(append([]string{}, r.cfg.Spec.BackupShell...), r.cfg.Spec.BackupExec)
-	oomBefore, memLimit, oomKnown := oomCounter()
+	oomBefore, memCgroup, oomKnown := oomCounter()
 	cmd, err := appexec.Start(ctx, appexec.Request{
 		Target: p,
 		Args:   args,
@@ -105,6 +108,15 @@ func (r *Runner) runCommand(parent context.Context, run *activeRun, p target.Pro
 		),
 		Logger: r.logger.With("run_id", run.ID),
 		Tail:   run.tail,
+		// The folder the app sees is checked through the root the command is chrooted into,
+		// on the thread that reads the app's environment: one switch to the app's ids, not two.
+		Check: func(root *os.File) error {
+			if st, err := statInRoot(root, r.cfg.BackupDir); err != nil || idOf(st) != volume {
+				return errors.Join(errNotTheVolume(r.cfg.BackupDir, "before the run,"), err)
+			}
+			return nil
+		},
+		Mark: run.steps.mark,
 	})
 	if err != nil {
 		switch {
@@ -117,7 +129,7 @@ func (r *Runner) runCommand(parent context.Context, run *activeRun, p target.Pro
 	}
 	defer cmd.Close()
 	r.logger.Info("backup command started", "run_id", run.ID, "pid", cmd.PID(), "target_pid", p.PID,
-		"uid", p.UID, "gid", p.GID, "dir", cmd.Dir, "backup_dir", commandDir)
+		"uid", p.UID, "gid", p.GID, "dir", cmd.Dir, "backup_dir", commandDir, run.steps.attr())
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
@@ -138,7 +150,7 @@ func (r *Runner) runCommand(parent context.Context, run *activeRun, p target.Pro
 	case cause != nil:
 		return failed(exitCode, cause)
 	case exitCode != 0 && oomKnown && oomKilledSince(oomBefore):
-		return failed(exitCode, errOOMKilled(memLimit))
+		return failed(exitCode, errOOMKilled(memCgroup.limit()))
 	case waitErr != nil:
 		return failed(exitCode, waitErr)
 	case exitCode != 0:

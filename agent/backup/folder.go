@@ -2,9 +2,9 @@ package backup
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
-	"github.com/boanu/kab/agent/fsuser"
-	"github.com/boanu/kab/agent/target"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,17 +22,14 @@ func volumeID(dir string) (fileID, error) {
 	return idOf(st), nil
 }
 
-// appVolumeID is the backup folder as the app process sees it, read through its root on a
-// thread switched to the app's ids (the kernel's access rule for /proc/<pid>/root).
-func appVolumeID(p target.Process, dir string) (fileID, error) {
+// statInRoot stats dir (absolute, as the app sees it) through the app's root. The caller's
+// thread has the app's fs ids (appexec.Request.Check runs there).
+func statInRoot(root *os.File, dir string) (unix.Stat_t, error) {
 	var st unix.Stat_t
-	err := fsuser.Do(p.IDs(), func() error {
-		return unix.Stat(fmt.Sprintf("/proc/%d/root%s", p.PID, dir), &st)
-	})
-	if err != nil {
-		return fileID{}, fmt.Errorf("%s in the app container: %w", dir, err)
+	if err := unix.Fstatat(int(root.Fd()), strings.TrimLeft(dir, "/"), &st, 0); err != nil {
+		return st, fmt.Errorf("%s in the app container: %w", dir, err)
 	}
-	return idOf(st), nil
+	return st, nil
 }
 
 // errNotTheVolume says what a device/inode mismatch means for the user.

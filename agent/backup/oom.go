@@ -4,39 +4,47 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/boanu/kab/agent/target"
 )
 
 // The agent container's own memory cgroup, as the runtime mounts it: cgroup v2 (a cgroup
 // namespace) or v1's memory hierarchy. The backup command runs in this cgroup (DESIGN §13), so
 // its memory limit is the agent's, and so is the kernel's count of OOM kills.
-var memoryCgroups = []struct{ events, limit string }{
+type memoryCgroup struct{ events, limitFile string }
+
+var memoryCgroups = []memoryCgroup{
 	{"/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory.max"},
 	{"/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory/memory.limit_in_bytes"},
 }
 
-// oomCounter reads how many processes the OOM killer has killed in the agent's cgroup: read
-// before and after a run, a rise means the command (or a child) was OOM-killed — otherwise
-// indistinguishable from any other SIGKILL. ok is false where no cgroup file is readable.
-func oomCounter() (kills uint64, limit string, ok bool) {
+// oomCounter reads how many processes the OOM killer has killed in the agent's cgroup, and
+// which cgroup files said so: read before and after a run, a rise means the command (or a
+// child) was OOM-killed — otherwise indistinguishable from any other SIGKILL. ok is false
+// where no cgroup file is readable. It is read right before each command starts, so it reads
+// only the count (the limit is read once an OOM kill is seen).
+func oomCounter() (kills uint64, cg memoryCgroup, ok bool) {
 	for _, cg := range memoryCgroups {
-		raw, err := os.ReadFile(cg.events)
+		raw, err := target.ReadKernelFile(cg.events)
 		if err != nil {
 			continue
 		}
-		kills, ok = parseOOMKills(raw)
-		if !ok {
-			continue
+		if kills, ok = parseOOMKills(raw); ok {
+			return kills, cg, true
 		}
-		limit = "unknown"
-		if v, err := os.ReadFile(cg.limit); err == nil {
-			limit = humanLimit(strings.TrimSpace(string(v)))
-		}
-		return kills, limit, true
 	}
-	return 0, "", false
+	return 0, memoryCgroup{}, false
+}
+
+// limit is the cgroup's memory limit for a message, "unknown" when unreadable.
+func (cg memoryCgroup) limit() string {
+	v, err := target.ReadKernelFile(cg.limitFile)
+	if err != nil {
+		return "unknown"
+	}
+	return humanLimit(strings.TrimSpace(string(v)))
 }
 
 // parseOOMKills finds the "oom_kill N" line that both memory.events and memory.oom_control have.

@@ -56,6 +56,7 @@ type activeRun struct {
 	Run
 	tail   *appexec.Tail
 	verify *appexec.Tail // the backup-verify script's output, shown after a marker
+	steps  *startSteps   // from the trigger to the command's start
 }
 
 func (a *activeRun) snapshot(now time.Time) Run {

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/boanu/kab/agent/fsuser"
@@ -113,7 +112,7 @@ func withMarker(candidates []Process, marker string) ([]Process, error) {
 	for ids, group := range byIDs {
 		err := fsuser.Do(ids, func() error {
 			for _, p := range group {
-				env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID))
+				env, err := ReadKernelFile(fmt.Sprintf("/proc/%d/environ", p.PID))
 				if err != nil || !hasEntry(env, marker) {
 					continue
 				}

@@ -45,7 +45,7 @@ type Stat struct {
 
 // ReadStat parses /proc/<pid>/stat.
 func ReadStat(pid int) (Stat, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	raw, err := ReadKernelFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, errESRCH) {
 			return Stat{}, fmt.Errorf("pid %d: %w", pid, ErrGone)
@@ -82,7 +82,7 @@ func Read(pid int) (Process, error) {
 	if err != nil {
 		return Process{}, err
 	}
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	raw, err := ReadKernelFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return Process{}, fmt.Errorf("pid %d: %w", pid, ErrGone)
 	}

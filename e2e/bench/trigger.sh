@@ -40,6 +40,14 @@ measure() {
   if ((${#logged[@]})); then
     result "$(summary "trigger $label, agent log: backup started → command started (ms)" "${logged[@]}")"
   fi
+  # Where that time goes: the agent's own monotonic marks of each step from the trigger to the
+  # command's start (start_us on "backup command started", µs per step, in the order taken).
+  k -n "$ns" logs trigger -c kab-agent | jq -r 'select(.msg == "backup command started" and .start_us) | .start_us | to_entries[] | [.key, .value] | @tsv'     >"$BENCH_TMP/steps" || true
+  local step
+  for step in $(awk '!seen[$1]++ { print $1 }' "$BENCH_TMP/steps"); do
+    mapfile -t logged < <(awk -v s="$step" '$1 == s { printf "%.3f\n", $2 / 1000 }' "$BENCH_TMP/steps")
+    result "$(summary "trigger $label, agent step $step (ms)" "${logged[@]}")"
+  done
   delete_pod "$ns" trigger
 }
 

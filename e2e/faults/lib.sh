@@ -66,6 +66,7 @@ start_backup() {
 # wait_run_finished NS POD ID [TIMEOUT] : until the run shows up among the finished runs.
 wait_run_finished() {
   local ns="$1" pod="$2" id="$3" timeout="${4:-60}"
+  # shellcheck disable=SC2317 # called through wait_until
   finished() { [[ -n "$(run_field "$ns" "$pod" "$id" result)" ]]; }
   wait_until "$timeout" "run $id in $ns/$pod finished" finished
 }

@@ -6,6 +6,11 @@ KAB_E2E_HOSTDIR="${KAB_E2E_HOSTDIR:-$KAB_CACHE_DIR/e2e-backups}"
 KAB_NODE_CONTAINER="$KAB_CLUSTER_NAME-control-plane"
 # Where kab's hostPath backups live inside the node.
 KAB_NODE_BACKUP_DIR=/var/lib/kab
+# The kubelet's pod limit (its default is 110): the injector-kills fault case runs 200 kab pods
+# on the one node. Not more than 250, because the node's pods share one /24 of addresses (the
+# ptp CNI config of the offline node image, kindnet's per-node range online): 253 usable, and the
+# kubelet must refuse a pod before the CNI runs out of addresses for it.
+KAB_NODE_MAX_PODS=250
 
 kctl() { kubectl --context "$KAB_KUBE_CONTEXT" --request-timeout=20s "$@"; }
 

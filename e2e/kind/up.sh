@@ -67,6 +67,8 @@ if cluster_exists; then
   elif ! docker inspect -f '{{range .Mounts}}{{.Source}}={{.Destination}}{{"\n"}}{{end}}' "$KAB_NODE_CONTAINER" \
       | grep -qxF "$hostdir=$KAB_NODE_BACKUP_DIR"; then
     reason="its node does not mount $hostdir"
+  elif [[ "$(kctl get node "$KAB_NODE_CONTAINER" -o jsonpath='{.status.capacity.pods}' 2>/dev/null)" != "$KAB_NODE_MAX_PODS" ]]; then
+    reason="its kubelet does not allow $KAB_NODE_MAX_PODS pods (a cluster made by an older up.sh)"
   fi
   if [[ -z "$reason" ]]; then
     log "reusing healthy cluster $KAB_CLUSTER_NAME (context $KAB_KUBE_CONTEXT) in $((SECONDS - started))s"
@@ -81,6 +83,7 @@ step="kind create cluster"
 config="$KAB_CACHE_DIR/kind-$KAB_CLUSTER_NAME.yaml"
 # Offline there is no kindnet image: the node image carries a static ptp CNI config instead.
 # kubelet >= 1.35 refuses cgroup v1 hosts unless told otherwise (harmless on cgroup v2).
+# maxPods: see KAB_NODE_MAX_PODS in cluster.sh.
 cat >"$config" <<YAML
 kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
@@ -95,6 +98,7 @@ kubeadmConfigPatches:
 - |
   kind: KubeletConfiguration
   failCgroupV1: false
+  maxPods: $KAB_NODE_MAX_PODS
 YAML
 log "creating cluster $KAB_CLUSTER_NAME${image:+ from $image}"
 kind create cluster --name "$KAB_CLUSTER_NAME" --config "$config" ${image:+--image "$image"} \

@@ -55,3 +55,30 @@ func encode(ops jsondiff.Patch) ([]byte, error) {
 	}
 	return append([]byte(nil), s.Buffer()...), nil
 }
+
+// generic writes jsondiff's operations between a and b, two encoded objects or two encoded
+// arrays found at the walker's path, with their paths made absolute.
+func (w *walker) generic(a, b []byte) error {
+	ops, err := jsondiff.CompareJSON(a, b, jsondiff.LCS(), jsondiff.UnmarshalFunc(decodeTree))
+	if err != nil {
+		return err
+	}
+	abs := func(p string) []byte { return append(w.path[:len(w.path):len(w.path)], p...) }
+	for _, op := range ops {
+		w.openAt(op.Type, abs(op.Path))
+		switch op.Type {
+		case jsondiff.OperationMove, jsondiff.OperationCopy:
+			w.out.WriteString(`,"from":`)
+			w.out.Write(appendString(w.out.AvailableBuffer(), abs(op.From)))
+		case jsondiff.OperationAdd, jsondiff.OperationReplace, jsondiff.OperationTest:
+			value, err := treeJSON.Marshal(op.Value)
+			if err != nil {
+				return err
+			}
+			w.out.WriteString(`,"value":`)
+			w.out.Write(value)
+		}
+		w.out.WriteByte('}')
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -53,4 +54,30 @@ func benchmarkAdmission(b *testing.B, h http.Handler) {
 			b.Fatalf("HTTP %d", w.Code)
 		}
 	}
+}
+
+// BenchmarkHandlerOverFloor alternates one floor request and one full admission in the same
+// loop and times each, so that both see the same moments of a shared machine: the ratio it
+// reports does not depend on what else ran during one benchmark and not the other.
+//
+//	go test -run '^$' -bench HandlerOverFloor -cpu 1 -count 5 ./injector/webhook/
+func BenchmarkHandlerOverFloor(b *testing.B) {
+	body := reviewBody(b, podJSON(b, seedPod), nil)
+	handler, floor := newTestHandler(b), http.HandlerFunc(floorHandler)
+	var inHandler, inFloor time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if w := post(b, floor, "application/json", body); w.Code != http.StatusOK {
+			b.Fatalf("floor: HTTP %d", w.Code)
+		}
+		mid := time.Now()
+		if w := post(b, handler, "application/json", body); w.Code != http.StatusOK {
+			b.Fatalf("handler: HTTP %d", w.Code)
+		}
+		inFloor += mid.Sub(start)
+		inHandler += time.Since(mid)
+	}
+	b.ReportMetric(float64(inHandler.Nanoseconds())/float64(b.N), "handler-ns/op")
+	b.ReportMetric(float64(inFloor.Nanoseconds())/float64(b.N), "floor-ns/op")
+	b.ReportMetric(float64(inHandler)/float64(inFloor), "handler/floor")
 }

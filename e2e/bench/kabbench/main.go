@@ -2,7 +2,7 @@
 // shell script cannot time to the millisecond, prints every sample and a min/median/max
 // summary, and never judges a figure. Subcommands:
 //
-//	kabbench podstart --namespace NS --plain POD.yaml --kab POD.yaml [--n 20]
+//	kabbench podstart --namespace NS --plain POD.yaml --kab POD.yaml [--shape POD.yaml] [--n 20]
 //	kabbench trigger  --namespace NS --pod POD [--container app] [--n 20]
 //	kabbench probe    [--control 127.0.0.1:9780] [--fifo /tmp/kab-bench-fifo]   (runs in the pod)
 //

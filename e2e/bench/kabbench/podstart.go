@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -17,43 +18,46 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// podStartCmd creates the same app pod with and without kab's annotations, alternately, and
-// times create → Ready from this process (a watch, no polling). The breakdown is when the
-// watch first saw each container start, finish or turn ready — the kubelet's status updates,
-// to the millisecond, where the pod's own timestamps have whole seconds only.
+// podStartCmd creates the same app pod in two or three variants — plain, with kab's annotations,
+// and optionally the plain pod given kab's shape by hand (a regular init container and a native
+// sidecar from the app's image, no kab) — one at a time with the order rotated, and times
+// create → Ready from this process (a watch, no polling). The shape variant separates what the
+// pinned pod shape costs (the kubelet starts init containers one after another) from what kab's
+// own containers add. The breakdown is when the watch first saw each container start, finish or
+// turn ready — the kubelet's status updates, to the millisecond, where the pod's own timestamps
+// have whole seconds only.
 func podStartCmd(args []string) error {
 	var c cluster
-	var plainFile, kabFile string
+	var plainFile, kabFile, shapeFile string
 	fs := flag.NewFlagSet("podstart", flag.ExitOnError)
 	c.flags(fs)
 	fs.StringVar(&plainFile, "plain", "", "manifest of the plain pod (required)")
 	fs.StringVar(&kabFile, "kab", "", "manifest of the same pod with kab annotations (required)")
+	fs.StringVar(&shapeFile, "shape", "", "manifest of the plain pod with kab's pod shape built by hand, no kab (optional)")
 	timeout := fs.Duration("timeout", 3*time.Minute, "how long one pod may take to become Ready")
 	_ = fs.Parse(args)
+	if plainFile == "" || kabFile == "" {
+		return fmt.Errorf("--plain and --kab name the pod manifests (--shape adds a third)")
+	}
 	_, cs, err := c.client()
 	if err != nil {
 		return err
 	}
-	plain, err := readPod(plainFile)
-	if err != nil {
-		return err
+	files := []struct{ name, file string }{{"plain", plainFile}, {"kab", kabFile}}
+	if shapeFile != "" {
+		files = append(files, struct{ name, file string }{"shape", shapeFile})
 	}
-	kab, err := readPod(kabFile)
-	if err != nil {
-		return err
-	}
-	variants := []struct {
-		name string
-		pod  *corev1.Pod
-		runs []map[string]time.Duration
-	}{{name: "plain", pod: plain}, {name: "kab", pod: kab}}
-	for i := range c.n {
-		// Alternate which variant goes first, so neither always follows the other's deletion.
-		order := []int{0, 1}
-		if i%2 == 1 {
-			order = []int{1, 0}
+	variants := make([]podVariant, len(files))
+	for i, f := range files {
+		pod, err := readPod(f.file)
+		if err != nil {
+			return err
 		}
-		for _, v := range order {
+		variants[i] = podVariant{name: f.name, pod: pod}
+	}
+	for i := range c.n {
+		// Rotate which variant goes first, so none always follows another's deletion.
+		for _, v := range rotation(i, len(variants)) {
 			pod := variants[v].pod.DeepCopy()
 			pod.Name = fmt.Sprintf("%s-%d", pod.Name, i)
 			m, err := startOnce(cs, c.namespace, pod, *timeout)
@@ -64,23 +68,64 @@ func podStartCmd(args []string) error {
 			fmt.Printf("sample %d %s: Ready after %s\n", i+1, variants[v].name, ms(m["Ready"]))
 		}
 	}
-	plainReady, kabReady := summarize(column(variants[0].runs, "Ready")), summarize(column(variants[1].runs, "Ready"))
-	fmt.Printf("\nRESULT podstart plain create→Ready: %s\n", plainReady)
-	fmt.Printf("RESULT podstart kab   create→Ready: %s\n", kabReady)
-	fmt.Printf("RESULT podstart ratio kab/plain (medians): %s\n", ratio(kabReady, plainReady))
+	ready := make([]summary, len(variants))
+	fmt.Println()
+	for i, v := range variants {
+		ready[i] = summarize(column(v.runs, "Ready"))
+		fmt.Printf("RESULT podstart %-5s create→Ready: %s\n", v.name, ready[i])
+	}
+	fmt.Printf("RESULT podstart ratio kab/plain (medians): %s\n", ratio(ready[1], ready[0]))
+	if len(variants) == 3 {
+		fmt.Printf("RESULT podstart ratio shape/plain (medians): %s\n", ratio(ready[2], ready[0]))
+		fmt.Printf("RESULT podstart ratio kab/shape (medians): %s\n", ratio(ready[1], ready[2]))
+	}
 	for _, v := range variants {
-		fmt.Printf("\nbreakdown %s (time after create when the watch first saw it):\n", v.name)
+		fmt.Printf("\nbreakdown %s (when the watch first saw it, after create; step = median over runs of the time since the run's previous milestone):\n", v.name)
+		steps := stepsPerRun(v.runs)
 		for _, key := range milestoneOrder(v.runs) {
-			fmt.Printf("  %-40s %s\n", key, summarize(column(v.runs, key)))
+			fmt.Printf("  %-40s %-50s step %s\n", key, summarize(column(v.runs, key)), ms(summarize(column(steps, key)).median))
 		}
 	}
 	return nil
 }
 
-func readPod(file string) (*corev1.Pod, error) {
-	if file == "" {
-		return nil, fmt.Errorf("--plain and --kab name the two pod manifests")
+// podVariant is one pod manifest and its samples.
+type podVariant struct {
+	name string
+	pod  *corev1.Pod
+	runs []map[string]time.Duration
+}
+
+// rotation is the order of n variants in sample i: 0 1 2, then 1 2 0, then 2 0 1, …
+func rotation(i, n int) []int {
+	order := make([]int, n)
+	for k := range order {
+		order[k] = (i + k) % n
 	}
+	return order
+}
+
+// stepsPerRun turns each run's milestones into the time since that run's previous milestone
+// (the first one counts from create), so a step's median is not the difference of two medians.
+func stepsPerRun(runs []map[string]time.Duration) []map[string]time.Duration {
+	out := make([]map[string]time.Duration, len(runs))
+	for i, r := range runs {
+		keys := make([]string, 0, len(r))
+		for k := range r {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(r[a], r[b]) })
+		out[i] = map[string]time.Duration{}
+		var prev time.Duration
+		for _, k := range keys {
+			out[i][k] = r[k] - prev
+			prev = r[k]
+		}
+	}
+	return out
+}
+
+func readPod(file string) (*corev1.Pod, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -211,7 +256,7 @@ func milestoneOrder(runs []map[string]time.Duration) []string {
 		out = append(out, k)
 	}
 	slices.SortFunc(out, func(a, b string) int {
-		return int(summarize(column(runs, a)).median - summarize(column(runs, b)).median)
+		return cmp.Compare(summarize(column(runs, a)).median, summarize(column(runs, b)).median)
 	})
 	return out
 }
