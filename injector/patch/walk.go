@@ -183,65 +183,57 @@ func (w *walker) slices(a, b reflect.Value) error {
 
 // lcs returns the index pairs of a longest common subsequence of a and b, equal meaning equal
 // encodings, as in jsondiff. The common prefix and suffix are matched without the quadratic
-// table.
+// table, which then only covers what lies between them (as jsondiff's, it is O(n·m)).
 func (w *walker) lcs(a, b reflect.Value) [][2]int {
 	n, m := a.Len(), b.Len()
 	if n == 1 && m == 1 {
 		// Matched or not, the two are diffed in place: the answer changes nothing.
 		return nil
 	}
-	known := make([]int8, n*m) // 0 not compared yet, 1 equal, -1 different
-	equal := func(i, j int) bool {
-		if known[i*m+j] == 0 {
-			known[i*m+j] = -1
-			if w.equal(a.Index(i), b.Index(j)) {
-				known[i*m+j] = 1
-			}
-		}
-		return known[i*m+j] == 1
-	}
 	var head, tail [][2]int
 	lo := 0
-	for lo < n && lo < m && equal(lo, lo) {
+	for lo < n && lo < m && w.equal(a.Index(lo), b.Index(lo)) {
 		head = append(head, [2]int{lo, lo})
 		lo++
 	}
 	hiA, hiB := n, m
-	for hiA > lo && hiB > lo && equal(hiA-1, hiB-1) {
+	for hiA > lo && hiB > lo && w.equal(a.Index(hiA-1), b.Index(hiB-1)) {
 		hiA--
 		hiB--
 		tail = append(tail, [2]int{hiA, hiB})
 	}
-	rows, cols := hiA-lo, hiB-lo
-	var mid [][2]int
-	if rows > 0 && cols > 0 {
-		eq := make([]bool, rows*cols)
-		t := make([]int, (rows+1)*(cols+1))
-		at := func(i, j int) *int { return &t[i*(cols+1)+j] }
-		for i := 1; i <= rows; i++ {
-			for j := 1; j <= cols; j++ {
-				if eq[(i-1)*cols+j-1] = equal(lo+i-1, lo+j-1); eq[(i-1)*cols+j-1] {
-					*at(i, j) = *at(i-1, j-1) + 1
-				} else {
-					*at(i, j) = max(*at(i-1, j), *at(i, j-1))
-				}
-			}
-		}
-		for i, j := rows, cols; i > 0 && j > 0; {
-			switch {
-			case eq[(i-1)*cols+j-1]:
-				mid = append(mid, [2]int{lo + i - 1, lo + j - 1})
-				i--
-				j--
-			case *at(i-1, j) > *at(i, j-1):
-				i--
-			default:
-				j--
-			}
-		}
-		slices.Reverse(mid)
-	}
 	slices.Reverse(tail)
+	rows, cols := hiA-lo, hiB-lo
+	if rows == 0 || cols == 0 {
+		return slices.Concat(head, tail)
+	}
+	// eq[i*cols+j]: a[lo+i] and b[lo+j] encode alike; t: the usual length table.
+	eq := make([]bool, rows*cols)
+	t := make([]int, (rows+1)*(cols+1))
+	at := func(i, j int) *int { return &t[i*(cols+1)+j] }
+	for i := 1; i <= rows; i++ {
+		for j := 1; j <= cols; j++ {
+			if eq[(i-1)*cols+j-1] = w.equal(a.Index(lo+i-1), b.Index(lo+j-1)); eq[(i-1)*cols+j-1] {
+				*at(i, j) = *at(i-1, j-1) + 1
+			} else {
+				*at(i, j) = max(*at(i-1, j), *at(i, j-1))
+			}
+		}
+	}
+	var mid [][2]int
+	for i, j := rows, cols; i > 0 && j > 0; {
+		switch {
+		case eq[(i-1)*cols+j-1]:
+			mid = append(mid, [2]int{lo + i - 1, lo + j - 1})
+			i--
+			j--
+		case *at(i-1, j) > *at(i, j-1):
+			i--
+		default:
+			j--
+		}
+	}
+	slices.Reverse(mid)
 	return slices.Concat(head, mid, tail)
 }
 
