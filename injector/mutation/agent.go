@@ -14,10 +14,21 @@ import (
 // keeps running), so it starts before the app and is stopped only after the app has exited.
 func agentSidecar(appName string, spec *shared.Spec, cfg *config.Config, caps *corev1.Capabilities) corev1.Container {
 	always := corev1.ContainerRestartPolicyAlways
-	health := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-		Path: HealthPath,
-		Port: intstr.FromString(MetricsPortName),
-	}}}
+	// Both probes wait 5 s for an answer instead of the default 1 s: on a busy node the agent,
+	// with its small CPU request, can be slow to answer, and a readiness timeout would take the
+	// app out of its Service while a liveness timeout would kill a running backup. Liveness
+	// restarts the agent only after a minute without an answer (6 × 10 s): it is there for a
+	// hung agent, not a slow one. (A 200-pod scale-up at load 40–110 restarted 130 agents with
+	// the defaults.)
+	health := &corev1.Probe{
+		ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+			Path: HealthPath,
+			Port: intstr.FromString(MetricsPortName),
+		}},
+		TimeoutSeconds: 5,
+	}
+	liveness := health.DeepCopy()
+	liveness.FailureThreshold = 6
 	agent := corev1.Container{
 		Name:          AgentContainerName,
 		Image:         cfg.AgentImage,
@@ -28,8 +39,8 @@ func agentSidecar(appName string, spec *shared.Spec, cfg *config.Config, caps *c
 			ContainerPort: cfg.AgentPort,
 			Protocol:      corev1.ProtocolTCP,
 		}},
-		LivenessProbe:   health,
-		ReadinessProbe:  health.DeepCopy(),
+		LivenessProbe:   liveness,
+		ReadinessProbe:  health,
 		Resources:       *cfg.AgentResources.DeepCopy(),
 		VolumeMounts:    []corev1.VolumeMount{backupMount(spec)},
 		SecurityContext: agentSecurityContext(caps),
