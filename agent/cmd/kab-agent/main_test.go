@@ -8,7 +8,8 @@ import (
 	"github.com/boanu/kab/agent/internal/sandbox"
 )
 
-// agentBinary is the kab-agent built for these tests, as the image builds it.
+// agentBinary is the kab-agent built for these tests, as the image builds it, or the binary
+// KAB_AGENT_BINARY names (e.g. `make build`'s bin/kab-agent, to measure the image's own build).
 var agentBinary string
 
 func TestMain(m *testing.M) {
@@ -17,7 +18,14 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	agentBinary, err = sandbox.BuildAgent(dir)
+	if prebuilt := os.Getenv("KAB_AGENT_BINARY"); prebuilt != "" {
+		agentBinary = prebuilt
+		if _, err = os.Stat(prebuilt); err != nil {
+			err = fmt.Errorf("KAB_AGENT_BINARY=%s: %w; want the path of a built kab-agent", prebuilt, err)
+		}
+	} else {
+		agentBinary, err = sandbox.BuildAgent(dir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
