@@ -3,12 +3,13 @@ package mutation_test
 import (
 	"testing"
 
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/mutation"
 )
 
 // BenchmarkMutate is the pure mutation of the seed pod, without decoding or diffing.
 func BenchmarkMutate(b *testing.B) {
-	pod := decodePod(b, yamlToJSON(b, "testdata/seed-example.pod.yaml"))
+	pod := podcase.Pod(b, podcase.JSON(b, "testdata/seed-example.pod.yaml"))
 	cfg := fuzzConfig(b)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/boanu/kab/e2e/golden"
 	"github.com/boanu/kab/injector/config"
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/mutation"
 	"github.com/boanu/kab/injector/patch"
 )
@@ -32,9 +33,9 @@ func TestGolden(t *testing.T) {
 	for _, input := range inputs {
 		name := strings.TrimSuffix(filepath.Base(input), ".pod.yaml")
 		t.Run(name, func(t *testing.T) {
-			rawPod := yamlToJSON(t, input)
-			cfg := caseConfig(t, name)
-			pod := decodePod(t, rawPod)
+			rawPod := podcase.JSON(t, input)
+			cfg := podcase.Config(t, "testdata", name)
+			pod := podcase.Pod(t, rawPod)
 			before := encode(t, pod)
 
 			mutated, outcome, err := mutation.Mutate(pod, cfg)
@@ -60,7 +61,7 @@ func TestGolden(t *testing.T) {
 			}
 			// The patch must carry the whole mutation: the patched raw pod, read back with
 			// the Go types, is exactly what Mutate returned.
-			if got, want := encode(t, decodePod(t, patched)), encode(t, mutated); !bytes.Equal(got, want) {
+			if got, want := encode(t, podcase.Pod(t, patched)), encode(t, mutated); !bytes.Equal(got, want) {
 				t.Fatalf("patched pod differs from the mutated pod\npatched: %s\nmutated: %s", got, want)
 			}
 			out, err := yaml.JSONToYAML(patched)
@@ -78,8 +79,8 @@ func TestIdempotent(t *testing.T) {
 	for _, input := range inputs {
 		name := strings.TrimSuffix(filepath.Base(input), ".pod.yaml")
 		t.Run(name, func(t *testing.T) {
-			cfg := caseConfig(t, name)
-			once, outcome, err := mutation.Mutate(decodePod(t, yamlToJSON(t, input)), cfg)
+			cfg := podcase.Config(t, "testdata", name)
+			once, outcome, err := mutation.Mutate(podcase.Pod(t, podcase.JSON(t, input)), cfg)
 			if err != nil || outcome != mutation.Injected {
 				return // denials and skips have nothing to reinvoke on
 			}
@@ -115,42 +116,6 @@ func applyPatch(t *testing.T, rawPod []byte, original, mutated *corev1.Pod) []by
 		t.Fatalf("patch does not apply to the raw pod: %v\n%s", err, ops)
 	}
 	return patched
-}
-
-func caseConfig(t *testing.T, name string) *config.Config {
-	t.Helper()
-	path := filepath.Join("testdata", name+".config.yaml")
-	if _, err := os.Stat(path); err != nil {
-		path = filepath.Join("testdata", "config.yaml")
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-func yamlToJSON(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return out
-}
-
-// decodePod reads JSON as the webhook does: fields unknown to the Go types are dropped.
-func decodePod(t testing.TB, data []byte) *corev1.Pod {
-	t.Helper()
-	var pod corev1.Pod
-	if err := json.Unmarshal(data, &pod); err != nil {
-		t.Fatal(err)
-	}
-	return &pod
 }
 
 func encode(t testing.TB, v any) []byte {

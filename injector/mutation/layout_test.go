@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/boanu/kab/injector/config"
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/mutation"
 	"sigs.k8s.io/yaml"
 )
@@ -27,7 +28,7 @@ func TestNamespacedLayoutGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pod := decodePod(t, yamlToJSON(t, input))
+			pod := podcase.Pod(t, podcase.JSON(t, input))
 			mutated, _, err := mutation.Mutate(pod, cfg)
 			if err != nil {
 				want, readErr := os.ReadFile(name + ".error.golden")
@@ -40,7 +41,7 @@ func TestNamespacedLayoutGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := decodePod(t, yamlToJSON(t, name+".golden.yaml"))
+			want := podcase.Pod(t, podcase.JSON(t, name+".golden.yaml"))
 			wantYAML, _ := yaml.Marshal(want)
 			if string(got) != string(wantYAML) {
 				t.Errorf("mutated pod differs from %s.golden.yaml:\n%s", name, got)

@@ -9,6 +9,7 @@ import (
 	psaapi "k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/mutation"
 )
 
@@ -33,8 +34,8 @@ func TestInjectionKeepsPodSecurityBaseline(t *testing.T) {
 	checked := 0
 	for _, input := range inputs {
 		name := strings.TrimSuffix(filepath.Base(input), ".pod.yaml")
-		cfg := caseConfig(t, name)
-		pod := decodePod(t, yamlToJSON(t, input))
+		cfg := podcase.Config(t, "testdata", name)
+		pod := podcase.Pod(t, podcase.JSON(t, input))
 		out, outcome, err := mutation.Mutate(pod, cfg)
 		if err != nil || outcome != mutation.Injected || cfg.Volume.HostPath != nil || forbidden(pod) != "" {
 			continue

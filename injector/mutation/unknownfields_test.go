@@ -7,6 +7,7 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/wI2L/jsondiff"
 
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/mutation"
 	"github.com/boanu/kab/injector/patch"
 )
@@ -15,9 +16,9 @@ import (
 // build does not know stays on the container it was written on when kab prepends kab-restore
 // and kab-agent. The index-by-index diff is run too, to prove the case would catch the bug.
 func TestUnknownFieldsStayOnTheirContainer(t *testing.T) {
-	raw := yamlToJSON(t, "testdata/unknown-fields.pod.yaml")
-	pod := decodePod(t, raw)
-	mutated, _, err := mutation.Mutate(pod, caseConfig(t, "unknown-fields"))
+	raw := podcase.JSON(t, "testdata/unknown-fields.pod.yaml")
+	pod := podcase.Pod(t, raw)
+	mutated, _, err := mutation.Mutate(pod, podcase.Config(t, "testdata", "unknown-fields"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package patch
 import (
 	"testing"
 
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/mutation"
 )
 
@@ -12,9 +13,9 @@ import (
 //
 //	go test -run '^$' -bench Between -benchmem -cpu 1 ./injector/patch/
 func BenchmarkBetween(b *testing.B) {
-	pod := decodePod(b, readYAML(b, "../mutation/testdata/seed-example.pod.yaml"))
+	pod := podcase.Pod(b, podcase.JSON(b, "../mutation/testdata/seed-example.pod.yaml"))
 	pod.Namespace = "apps"
-	mutated, outcome, err := mutation.Mutate(pod, goldenConfig(b, "seed-example"))
+	mutated, outcome, err := mutation.Mutate(pod, podcase.Config(b, "../mutation/testdata", "seed-example"))
 	if err != nil || outcome != mutation.Injected {
 		b.Fatalf("outcome %v err %v", outcome, err)
 	}

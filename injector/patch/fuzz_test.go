@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+
+	"github.com/boanu/kab/injector/internal/podcase"
 )
 
 // FuzzBetween edits a golden pod in ways the mutation could and could not (insert, remove and
@@ -22,7 +24,7 @@ func FuzzBetween(f *testing.F) {
 	}
 	var pods [][]byte
 	for _, in := range inputs {
-		pods = append(pods, readYAML(f, in))
+		pods = append(pods, podcase.JSON(f, in))
 	}
 	for i := range byte(len(edits)) {
 		f.Add([]byte{0, i, 1, i, 2})
@@ -35,7 +37,7 @@ func FuzzBetween(f *testing.F) {
 			return
 		}
 		raw := pods[int(script[0])%len(pods)]
-		a := decodePod(t, raw)
+		a := podcase.Pod(t, raw)
 		b := a.DeepCopy()
 		for i := 1; i+1 < len(script); i += 2 {
 			edits[int(script[i])%len(edits)](b, int(script[i+1]))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,9 +11,8 @@ import (
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
 
-	"github.com/boanu/kab/injector/config"
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/mutation"
 )
 
@@ -33,12 +31,12 @@ func TestWalkOnGoldenPods(t *testing.T) {
 	for _, input := range inputs {
 		name := strings.TrimSuffix(filepath.Base(input), ".pod.yaml")
 		t.Run(name, func(t *testing.T) {
-			raw := readYAML(t, input)
-			pod := decodePod(t, raw)
+			raw := podcase.JSON(t, input)
+			pod := podcase.Pod(t, raw)
 			if pod.Namespace == "" {
 				pod.Namespace = "apps" // as the webhook sets it
 			}
-			mutated, outcome, err := mutation.Mutate(pod, goldenConfig(t, name))
+			mutated, outcome, err := mutation.Mutate(pod, podcase.Config(t, "../mutation/testdata", name))
 			var denied *mutation.DeniedError
 			if errors.As(err, &denied) {
 				return
@@ -116,7 +114,7 @@ func apply(t *testing.T, doc, ops []byte) []byte {
 // reencode reads a patched document back with the Go types and writes it as encoding/json does.
 func reencode(t *testing.T, doc []byte) []byte {
 	t.Helper()
-	return mustMarshal(t, decodePod(t, doc))
+	return mustMarshal(t, podcase.Pod(t, doc))
 }
 
 func countOps(t *testing.T, ops []byte) int {
@@ -145,41 +143,6 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 		}
 	}
 	return reflect.DeepEqual(x, y)
-}
-
-func goldenConfig(t testing.TB, name string) *config.Config {
-	t.Helper()
-	path := filepath.Join("../mutation/testdata", name+".config.yaml")
-	if _, err := os.Stat(path); err != nil {
-		path = "../mutation/testdata/config.yaml"
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-func readYAML(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return out
-}
-
-func decodePod(t testing.TB, data []byte) *corev1.Pod {
-	t.Helper()
-	var pod corev1.Pod
-	if err := json.Unmarshal(data, &pod); err != nil {
-		t.Fatalf("%v\n%s", err, data)
-	}
-	return &pod
 }
 
 func mustMarshal(t testing.TB, v any) []byte {

@@ -9,6 +9,8 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/boanu/kab/injector/internal/podcase"
 )
 
 // BenchmarkHandler is one admission of the seed pod through the whole handler: read, decode,
@@ -47,7 +49,7 @@ func floorHandler(w http.ResponseWriter, r *http.Request) {
 }
 
 func benchmarkAdmission(b *testing.B, h http.Handler) {
-	body := reviewBody(b, podJSON(b, seedPod), nil)
+	body := reviewBody(b, podcase.JSON(b, seedPod), nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		if w := post(b, h, "application/json", body); w.Code != http.StatusOK {
@@ -62,7 +64,7 @@ func benchmarkAdmission(b *testing.B, h http.Handler) {
 //
 //	go test -run '^$' -bench HandlerOverFloor -cpu 1 -count 5 ./injector/webhook/
 func BenchmarkHandlerOverFloor(b *testing.B) {
-	body := reviewBody(b, podJSON(b, seedPod), nil)
+	body := reviewBody(b, podcase.JSON(b, seedPod), nil)
 	handler, floor := newTestHandler(b), http.HandlerFunc(floorHandler)
 	var inHandler, inFloor time.Duration
 	for b.Loop() {

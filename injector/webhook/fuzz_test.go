@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/boanu/kab/injector/internal/podcase"
 )
 
 // FuzzAdmissionReview sends arbitrary bodies to /mutate: the handler never panics, and answers
@@ -13,7 +15,7 @@ import (
 func FuzzAdmissionReview(f *testing.F) {
 	for _, path := range []string{seedPod, deniedPod, plainPod,
 		"../mutation/testdata/unknown-fields.pod.yaml", "../mutation/testdata/kab-restorer.pod.yaml"} {
-		f.Add(reviewBody(f, podJSON(f, path), nil))
+		f.Add(reviewBody(f, podcase.JSON(f, path), nil))
 	}
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","resource":{"resource":"pods"},"operation":"CREATE","object":null}}`))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","resource":{"resource":"pods"},"operation":"CREATE","object":{"metadata":{"annotations":{"kab.boa.nu/backup-exec":"x"}},"spec":{}}}}`))

@@ -10,6 +10,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/mutation"
 )
 
@@ -38,7 +39,7 @@ func handlerWithGate(t *testing.T, gate Gate) http.Handler {
 func TestGateSeesTheRequestNamespaceAndDryRun(t *testing.T) {
 	gate := &fakeGate{}
 	dry := true
-	w := post(t, handlerWithGate(t, gate), "application/json", reviewBody(t, podJSON(t, seedPod), func(r *admissionv1.AdmissionRequest) { r.DryRun = &dry }))
+	w := post(t, handlerWithGate(t, gate), "application/json", reviewBody(t, podcase.JSON(t, seedPod), func(r *admissionv1.AdmissionRequest) { r.DryRun = &dry }))
 	if resp := decodeResponse(t, w.Body.Bytes()); !resp.Allowed || resp.Patch == nil {
 		t.Fatalf("seed pod not injected with an allowing gate: %+v", resp)
 	}
@@ -49,7 +50,7 @@ func TestGateSeesTheRequestNamespaceAndDryRun(t *testing.T) {
 
 func TestGateDenialIsAForbiddenAnswer(t *testing.T) {
 	gate := &fakeGate{err: &mutation.DeniedError{Problems: []error{errors.New("belongs to namespace a")}}}
-	resp := decodeResponse(t, post(t, handlerWithGate(t, gate), "application/json", reviewBody(t, podJSON(t, seedPod), nil)).Body.Bytes())
+	resp := decodeResponse(t, post(t, handlerWithGate(t, gate), "application/json", reviewBody(t, podcase.JSON(t, seedPod), nil)).Body.Bytes())
 	if resp.Allowed || resp.Result.Code != http.StatusForbidden || !strings.Contains(resp.Result.Message, "belongs to namespace a") {
 		t.Fatalf("answer %+v, want a 403 denial with the gate's message", resp.Result)
 	}
@@ -57,7 +58,7 @@ func TestGateDenialIsAForbiddenAnswer(t *testing.T) {
 
 func TestGateFailureIsAnErrorNotAnInjection(t *testing.T) {
 	gate := &fakeGate{err: errors.New("connection refused")}
-	resp := decodeResponse(t, post(t, handlerWithGate(t, gate), "application/json", reviewBody(t, podJSON(t, seedPod), nil)).Body.Bytes())
+	resp := decodeResponse(t, post(t, handlerWithGate(t, gate), "application/json", reviewBody(t, podcase.JSON(t, seedPod), nil)).Body.Bytes())
 	if resp.Allowed || resp.Result.Code != http.StatusInternalServerError || !strings.Contains(resp.Result.Message, "connection refused") {
 		t.Fatalf("answer %+v, want a 500 refusal naming the cause", resp.Result)
 	}
@@ -67,7 +68,7 @@ func TestGateNotCalledForSkippedOrDeniedPods(t *testing.T) {
 	gate := &fakeGate{}
 	h := handlerWithGate(t, gate)
 	for _, pod := range []string{plainPod, deniedPod} {
-		post(t, h, "application/json", reviewBody(t, podJSON(t, pod), nil))
+		post(t, h, "application/json", reviewBody(t, podcase.JSON(t, pod), nil))
 	}
 	if len(gate.seen) != 0 {
 		t.Fatalf("gate called for %v; it only checks pods kab would inject", gate.seen)

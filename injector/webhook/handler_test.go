@@ -12,11 +12,13 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/boanu/kab/injector/internal/podcase"
 )
 
 func TestMutateAnswers(t *testing.T) {
 	h := newTestHandler(t)
-	seed := podJSON(t, seedPod)
+	seed := podcase.JSON(t, seedPod)
 	tests := []struct {
 		name        string
 		body        []byte
@@ -26,9 +28,9 @@ func TestMutateAnswers(t *testing.T) {
 		wantMessage string
 	}{
 		{name: "seed pod is injected", body: reviewBody(t, seed, nil), wantAllowed: true, wantPatch: true},
-		{name: "bad annotation is denied", body: reviewBody(t, podJSON(t, deniedPod), nil),
+		{name: "bad annotation is denied", body: reviewBody(t, podcase.JSON(t, deniedPod), nil),
 			wantCode: http.StatusForbidden, wantMessage: "did you mean kab.boa.nu/backup-schedule?"},
-		{name: "pod without kab annotations passes", body: reviewBody(t, podJSON(t, plainPod), nil), wantAllowed: true},
+		{name: "pod without kab annotations passes", body: reviewBody(t, podcase.JSON(t, plainPod), nil), wantAllowed: true},
 		{name: "UPDATE passes", body: reviewBody(t, seed, func(r *admissionv1.AdmissionRequest) { r.Operation = admissionv1.Update }), wantAllowed: true},
 		{name: "other resource passes", body: reviewBody(t, seed, func(r *admissionv1.AdmissionRequest) {
 			r.Resource = metav1.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
@@ -65,7 +67,7 @@ func TestMutateAnswers(t *testing.T) {
 // TestMutatePatchGivesTheGoldenPod: the answer's patch, applied to the raw pod, is the pod the
 // mutation's golden test pins — the HTTP layer adds and loses nothing.
 func TestMutatePatchGivesTheGoldenPod(t *testing.T) {
-	resp := decodeResponse(t, post(t, newTestHandler(t), "application/json", reviewBody(t, podJSON(t, seedPod), nil)).Body.Bytes())
+	resp := decodeResponse(t, post(t, newTestHandler(t), "application/json", reviewBody(t, podcase.JSON(t, seedPod), nil)).Body.Bytes())
 	checkPatchedIsGolden(t, resp.Patch)
 }
 
@@ -75,7 +77,7 @@ func checkPatchedIsGolden(t *testing.T, ops []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	patched, err := p.Apply(podJSON(t, seedPod))
+	patched, err := p.Apply(podcase.JSON(t, seedPod))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func checkPatchedIsGolden(t *testing.T, ops []byte) {
 
 func TestMutateRejectsBadRequests(t *testing.T) {
 	h := newTestHandler(t)
-	seed := podJSON(t, seedPod)
+	seed := podcase.JSON(t, seedPod)
 	tests := []struct {
 		name, contentType string
 		body              []byte
@@ -128,10 +130,10 @@ func TestMutateRejectsBadRequests(t *testing.T) {
 
 func TestMetricsCountResults(t *testing.T) {
 	h := newTestHandler(t)
-	post(t, h, "application/json", reviewBody(t, podJSON(t, seedPod), nil))
-	post(t, h, "application/json", reviewBody(t, podJSON(t, seedPod), nil))
-	post(t, h, "application/json", reviewBody(t, podJSON(t, deniedPod), nil))
-	post(t, h, "application/json", reviewBody(t, podJSON(t, plainPod), nil))
+	post(t, h, "application/json", reviewBody(t, podcase.JSON(t, seedPod), nil))
+	post(t, h, "application/json", reviewBody(t, podcase.JSON(t, seedPod), nil))
+	post(t, h, "application/json", reviewBody(t, podcase.JSON(t, deniedPod), nil))
+	post(t, h, "application/json", reviewBody(t, podcase.JSON(t, plainPod), nil))
 	post(t, h, "text/plain", nil)
 
 	w := httptest.NewRecorder()

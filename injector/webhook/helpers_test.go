@@ -7,13 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
 
 	"github.com/boanu/kab/injector/config"
 )
@@ -43,20 +41,6 @@ func newTestHandler(t testing.TB) http.Handler {
 		t.Fatal(err)
 	}
 	return h
-}
-
-// podJSON reads a golden input as the raw JSON the API server would send.
-func podJSON(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // reviewBody is an AdmissionReview for a pod CREATE, as the API server sends it.

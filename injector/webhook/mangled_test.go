@@ -20,6 +20,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/boanu/kab/injector/certfile"
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/internal/testcert"
 )
 
@@ -164,9 +165,9 @@ func mangleSeeds(t *testing.T) [][]byte {
 	var seeds [][]byte
 	for _, path := range []string{seedPod, deniedPod, plainPod,
 		"../mutation/testdata/unknown-fields.pod.yaml", "../mutation/testdata/kab-restorer.pod.yaml"} {
-		seeds = append(seeds, reviewBody(t, podJSON(t, path), nil))
+		seeds = append(seeds, reviewBody(t, podcase.JSON(t, path), nil))
 	}
-	seed := string(podJSON(t, seedPod))
+	seed := string(podcase.JSON(t, seedPod))
 	// Huge: 20,000 extra labels, about 0.6 MiB, under the cap.
 	var labels strings.Builder
 	for i := range 20_000 {

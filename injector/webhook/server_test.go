@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/boanu/kab/injector/certfile"
+	"github.com/boanu/kab/injector/internal/podcase"
 	"github.com/boanu/kab/injector/internal/testcert"
 )
 
@@ -48,7 +49,7 @@ func TestServeTLSEndToEnd(t *testing.T) {
 	client := httpsClient(t, ca.PEM)
 
 	t.Run("seed pod gets the golden patch", func(t *testing.T) {
-		resp := postTLS(t, client, url+"/mutate", "application/json", reviewBody(t, podJSON(t, seedPod), nil))
+		resp := postTLS(t, client, url+"/mutate", "application/json", reviewBody(t, podcase.JSON(t, seedPod), nil))
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("HTTP %d", resp.StatusCode)
 		}
@@ -61,7 +62,7 @@ func TestServeTLSEndToEnd(t *testing.T) {
 			want        int
 		}{
 			{"application/json", bytes.Repeat([]byte("x"), MaxBodyBytes+1), http.StatusRequestEntityTooLarge},
-			{"application/yaml", reviewBody(t, podJSON(t, seedPod), nil), http.StatusUnsupportedMediaType},
+			{"application/yaml", reviewBody(t, podcase.JSON(t, seedPod), nil), http.StatusUnsupportedMediaType},
 			{"application/json", []byte("not json"), http.StatusBadRequest},
 		} {
 			if resp := postTLS(t, client, url+"/mutate", c.contentType, c.body); resp.StatusCode != c.want {
