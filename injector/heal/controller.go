@@ -211,12 +211,7 @@ func (c *Controller) evict(ctx context.Context, pod *corev1.Pod, owner *metav1.O
 // warnBare gives a bare pod its Event once: deleting it would lose it for good, since no
 // controller brings it back.
 func (c *Controller) warnBare(pod *corev1.Pod) {
-	key := pod.Namespace + "/" + pod.Name
-	c.mu.Lock()
-	already := c.warned[key] == pod.UID
-	c.warned[key] = pod.UID
-	c.mu.Unlock()
-	if already {
+	if !c.firstNotice(pod) {
 		return
 	}
 	c.metrics.healed.WithLabelValues(ActionEvent).Inc()

@@ -18,14 +18,23 @@ func (c *Controller) Watch(ctx context.Context) error {
 
 // logUninjected logs a pod once (per UID), the watch mode's only notice besides the gauge.
 func (c *Controller) logUninjected(pod *corev1.Pod) {
-	key := pod.Namespace + "/" + pod.Name
-	c.mu.Lock()
-	already := c.warned[key] == pod.UID
-	c.warned[key] = pod.UID
-	c.mu.Unlock()
-	if already {
+	if !c.firstNotice(pod) {
 		return
 	}
+	key := pod.Namespace + "/" + pod.Name
 	c.log.Warn("un-injected kab pod: it runs with no restore and no backups; delete it so its controller re-creates it injected, or create it again if bare (heal.evict is false: kab does not act)",
 		"pod", key)
+}
+
+// firstNotice reports whether this pod (by namespace/name and UID) has not been warned about yet,
+// and marks it: a pod re-created under the same name with a new UID is warned about again.
+func (c *Controller) firstNotice(pod *corev1.Pod) bool {
+	key := pod.Namespace + "/" + pod.Name
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.warned[key] == pod.UID {
+		return false
+	}
+	c.warned[key] = pod.UID
+	return true
 }
