@@ -2,14 +2,14 @@
 # `make bench-e2e`: kab's performance on the kind cluster, each figure a ratio to a baseline
 # measured in the same run, interleaved, printed as min/median/max with n (docs/PERFORMANCE.md).
 # Nothing here asserts a timing; a benchmark fails only when what it measures did not happen.
-#   e2e/bench/run.sh [benchmark...]     podstart trigger backup footprint (default: all)
+#   e2e/bench/run.sh [benchmark...]     podstart podstart-evented trigger backup footprint (default: all)
 #   BENCH_N=2 e2e/bench/run.sh          quick mode: only shows the scripts work
 # Expects the images built and the cluster up (`make bench-e2e` does both) and kab installed
 # (installed here).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL=(podstart trigger backup footprint)
+ALL=(podstart podstart-evented trigger backup footprint)
 if (($#)); then BENCHES=("$@"); else BENCHES=("${ALL[@]}"); fi
 for b in "${BENCHES[@]}"; do
   [[ -x "$BENCH_DIR/$b.sh" ]] || die "no benchmark '$b'; choose from: ${ALL[*]}"
