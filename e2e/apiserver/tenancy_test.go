@@ -5,9 +5,12 @@ package apiserver
 import (
 	"context"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,14 +22,38 @@ import (
 	"github.com/boanu/kab/shared"
 )
 
+// guardedInjector is an injector with the tenancy gate, and what the tests watch of its claims.
+type guardedInjector struct {
+	*injector
+	claims tenancy.Claims
+	// claimReads counts the gate's GETs of claim ConfigMaps, as its client sent them.
+	claimReads *atomic.Int64
+}
+
 // startGuardedInjector is startInjector with the tenancy gate the injector binary adds in a
-// cluster, talking to the API server as the injector's service account (so deploy/base's RBAC
-// is what is tested).
-func (e *env) startGuardedInjector(t *testing.T, cfg *config.Config, getCertificate webhook.GetCertificateFunc) *injector {
+// cluster — claims kept by tenancy.WatchClaims in the flat layout — talking to the API server
+// as the injector's service account (so deploy/base's RBAC is what is tested).
+func (e *env) startGuardedInjector(t *testing.T, cfg *config.Config, getCertificate webhook.GetCertificateFunc) *guardedInjector {
 	t.Helper()
-	sa, err := kubernetes.NewForConfig(e.cp.ServiceAccountConfig(e.manifest.ServiceAccount.Namespace, e.manifest.ServiceAccount.Name))
+	saConfig := e.cp.ServiceAccountConfig(e.manifest.ServiceAccount.Namespace, e.manifest.ServiceAccount.Name)
+	claimReads := &atomic.Int64{}
+	saConfig.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/configmaps/"+tenancy.ClaimPrefix) {
+				claimReads.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	sa, err := kubernetes.NewForConfig(saConfig)
 	if err != nil {
 		t.Fatal(err)
+	}
+	claimsCtx, stopClaims := context.WithCancel(context.Background())
+	t.Cleanup(stopClaims)
+	claims := tenancy.Claims{Client: sa, Namespace: e.manifest.Namespace.Name}
+	if cfg.Layout == config.LayoutFlat {
+		claims = tenancy.WatchClaims(claimsCtx, sa, e.manifest.Namespace.Name)
 	}
 	labels := func(ctx context.Context, name string) (map[string]string, error) {
 		ns, err := e.admin.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
@@ -35,7 +62,7 @@ func (e *env) startGuardedInjector(t *testing.T, cfg *config.Config, getCertific
 		}
 		return ns.Labels, nil
 	}
-	gate := tenancy.New(cfg, tenancy.Claims{Client: sa, Namespace: e.manifest.Namespace.Name}, labels)
+	gate := tenancy.New(cfg, claims, labels)
 	ln, err := listenRetry("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +79,12 @@ func (e *env) startGuardedInjector(t *testing.T, cfg *config.Config, getCertific
 	t.Cleanup(inj.stop)
 	e.registerWebhook(t, inj.port, e.webhookCA.CertPEM)
 	e.waitUntilCalled(t, inj)
-	return inj
+	return &guardedInjector{injector: inj, claims: claims, claimReads: claimReads}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func namedKabPod(name, backupName string) *corev1.Pod {
 	pod := kabPod(name)
@@ -140,5 +171,54 @@ func TestNamespacedLayoutAndNamespaceRules(t *testing.T) {
 	}
 	if _, err := e.admin.CoreV1().Pods(notAllowed).Create(ctx, plainPod("plain"), metav1.CreateOptions{}); err != nil {
 		t.Errorf("a pod without kab annotations in a namespace kab may not serve: %v", err)
+	}
+}
+
+// TestFlatLayoutClaimsFromTheCache: once the claims cache has synced, admissions of a claimed
+// backup-name — the owner's pods and another namespace's — ask the API server nothing, and a
+// claim deleted (released) by an admin is followed: another namespace may then take the name.
+func TestFlatLayoutClaimsFromTheCache(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	a, b := e.newNamespace(t, "cache-a", nil), e.newNamespace(t, "cache-b", nil)
+	claim := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: tenancy.ClaimName("cached-db"), Namespace: e.manifest.Namespace.Name,
+			Labels: map[string]string{tenancy.ClaimLabel: "true"}},
+		Data: map[string]string{"backupName": "cached-db", "namespace": a},
+	}
+	if _, err := e.admin.CoreV1().ConfigMaps(claim.Namespace).Create(ctx, claim, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	inj := e.startGuardedInjector(t, parseConfig(t, "agentImage: kab-agent:test\nvolume: {hostPath: {path: /var/lib/kab}}\n"), e.servingCertificate(t))
+	waitFor(t, "the claims cache to sync", 30*time.Second, func() (bool, error) { return inj.claims.Synced(), nil })
+
+	before := inj.claimReads.Load()
+	for i := range 5 {
+		pod, err := e.admin.CoreV1().Pods(a).Create(ctx, namedKabPod("db-"+strconv.Itoa(i), "cached-db"), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("owner's pod %d: %v", i, err)
+		}
+		assertInjected(t, pod)
+	}
+	_, err := e.admin.CoreV1().Pods(b).Create(ctx, namedKabPod("thief", "cached-db"), metav1.CreateOptions{})
+	if err == nil || !strings.Contains(err.Error(), "belongs to namespace "+a) {
+		t.Fatalf("another namespace's pod naming cached-db: %v, want a denial naming %s", err, a)
+	}
+	if reads := inj.claimReads.Load() - before; reads != 0 {
+		t.Errorf("6 admissions of a cached claim sent %d GETs of claim ConfigMaps to the API server, want 0", reads)
+	}
+
+	if err := e.admin.CoreV1().ConfigMaps(claim.Namespace).Delete(ctx, claim.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	attempt := 0
+	waitFor(t, "team b's pod to be admitted after the claim's release", 30*time.Second, func() (bool, error) {
+		attempt++
+		_, err := e.admin.CoreV1().Pods(b).Create(ctx, namedKabPod("heir-"+strconv.Itoa(attempt), "cached-db"), metav1.CreateOptions{})
+		return err == nil, err
+	})
+	got, err := e.admin.CoreV1().ConfigMaps(claim.Namespace).Get(ctx, claim.Name, metav1.GetOptions{})
+	if err != nil || got.Data["namespace"] != b {
+		t.Fatalf("claim of cached-db after the release: %v %v, want a ConfigMap naming %s", got, err, b)
 	}
 }

@@ -10,7 +10,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
+	listerscorev1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/boanu/kab/shared"
 )
@@ -37,12 +40,46 @@ func ClaimName(backupName string) string {
 type Claims struct {
 	Client    kubernetes.Interface
 	Namespace string // kab's namespace
+	// cache, when WatchClaims made it and once it has synced, answers for the claims that
+	// exist without a request to the API server: every admission of a backup-name's pods
+	// after its first. A miss asks the API server, as without a cache.
+	cache  listerscorev1.ConfigMapNamespaceLister
+	synced cache.InformerSynced
 }
+
+// WatchClaims returns Claims that keep the existing claims in a cache fed by a watch of the
+// claim ConfigMaps in kab's namespace (label kab.boa.nu/claim), running until ctx ends. It
+// does not wait for the first list: until then every admission asks the API server.
+//
+// Why a cache: a Deployment scaled up by 50 sends 100 admissions at once (each pod twice, the
+// webhook is reinvoked), and a request each to the API server queued behind the client's rate
+// limit (docs/PERFORMANCE.md, "Footprint").
+func WatchClaims(ctx context.Context, client kubernetes.Interface, namespace string) Claims {
+	informer := coreinformers.NewFilteredConfigMapInformer(client, namespace, 0, cache.Indexers{},
+		func(o *metav1.ListOptions) { o.LabelSelector = ClaimLabel + "=true" })
+	go informer.Run(ctx.Done())
+	return Claims{
+		Client:    client,
+		Namespace: namespace,
+		cache:     listerscorev1.NewConfigMapLister(informer.GetIndexer()).ConfigMaps(namespace),
+		synced:    informer.HasSynced,
+	}
+}
+
+// Synced reports whether the claims cache has its first list; false without a cache.
+func (c Claims) Synced() bool { return c.synced != nil && c.synced() }
 
 // owner returns the namespace that owns backupName, claiming it for ns when nobody has
 // (unless dryRun: a dry-run admission must not leave a record behind).
 func (c Claims) owner(ctx context.Context, backupName, ns string, dryRun bool) (string, error) {
 	name := ClaimName(backupName)
+	if c.Synced() {
+		// The cache follows creations, edits and deletions (releases) within the watch's
+		// delay: a claim released a moment ago is answered as if released a moment later.
+		if existing, err := c.cache.Get(name); err == nil {
+			return existing.Data[claimKeyNamespace], nil
+		}
+	}
 	cms := c.Client.CoreV1().ConfigMaps(c.Namespace)
 	existing, err := cms.Get(ctx, name, metav1.GetOptions{})
 	if err == nil {

@@ -28,7 +28,7 @@ import (
 // clusterClient is the in-cluster API client, or nil outside a cluster (certificate files
 // given, no service account): then only the pure mutation runs.
 func clusterClient() kubernetes.Interface {
-	restConfig, err := rest.InClusterConfig()
+	restConfig, err := inClusterConfig()
 	if err != nil {
 		return nil
 	}
@@ -37,6 +37,24 @@ func clusterClient() kubernetes.Interface {
 		return nil
 	}
 	return client
+}
+
+// Client-side rate limit of the injector's API client. client-go's default (5 requests/s,
+// bursts of 10) is meant for tools; the injector answers admissions, and a Deployment scaled
+// up by 50 sends it 100 at once. The API server's priority and fairness still applies.
+const (
+	clientQPS   = 50
+	clientBurst = 100
+)
+
+// inClusterConfig is the service account's API config with the injector's rate limit.
+func inClusterConfig() (*rest.Config, error) {
+	restConfig, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, err
+	}
+	restConfig.QPS, restConfig.Burst = clientQPS, clientBurst
+	return restConfig, nil
 }
 
 // tenancyGate is the webhook's tenancy check. Namespace selectors read labels from a
@@ -60,7 +78,13 @@ func tenancyGate(ctx context.Context, client kubernetes.Interface, cfg *config.C
 			return ns.Labels, nil
 		}
 	}
-	return webhook.WithGate(tenancy.New(cfg, tenancy.Claims{Client: client, Namespace: kabNamespace}, labels)), nil
+	var claims tenancy.Claims
+	if cfg.Layout == config.LayoutFlat {
+		claims = tenancy.WatchClaims(ctx, client, kabNamespace)
+	} else {
+		claims = tenancy.Claims{Client: client, Namespace: kabNamespace}
+	}
+	return webhook.WithGate(tenancy.New(cfg, claims, labels)), nil
 }
 
 // healRightsRecheck is how often heal looks again for rights it lacked at start.

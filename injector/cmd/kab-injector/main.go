@@ -19,7 +19,6 @@ import (
 	"github.com/lmittmann/tint"
 	"github.com/mattn/go-isatty"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/boanu/kab/injector/certfile"
 	"github.com/boanu/kab/injector/config"
@@ -113,7 +112,7 @@ func startTLS(ctx context.Context, flags Config, log *slog.Logger) (webhook.GetC
 		go func() { _ = certs.Run(ctx) }()
 		return certs.GetCertificate, nil
 	}
-	restConfig, err := rest.InClusterConfig()
+	restConfig, err := inClusterConfig()
 	if err != nil {
 		return nil, fmt.Errorf("self-managed TLS needs to run in a cluster (or give --tls-cert-file and --tls-key-file): %w", err)
 	}
