@@ -33,16 +33,23 @@ type EnvVar struct {
 
 // EnvName is the agent variable for an annotation key: backup-exec-shell → KAB_BACKUP_EXEC_SHELL.
 func EnvName(key string) string {
+	if i, ok := keyIndex[key]; ok {
+		return envNames[i]
+	}
+	return envName(key)
+}
+
+func envName(key string) string {
 	return "KAB_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
 }
 
 // AgentEnv is the spec as the agent's KAB_* variables: one per agent key, holding the value as
 // the user wrote it or its default (empty KAB_BACKUP_KEEP means seed mode).
 func (s *Spec) AgentEnv() []EnvVar {
-	var env []EnvVar
-	for _, a := range Annotations {
+	env := make([]EnvVar, 0, agentKeyCount)
+	for i, a := range Annotations {
 		if a.ToAgent {
-			env = append(env, EnvVar{Name: EnvName(a.Key), Value: s.values[a.Key]})
+			env = append(env, EnvVar{Name: envNames[i], Value: s.value(i)})
 		}
 	}
 	return env
@@ -52,16 +59,10 @@ func (s *Spec) AgentEnv() []EnvVar {
 // the agent never re-implements a rule. Errors name the variable. An empty optional variable
 // (KAB_BACKUP_KEEP="") means unset; KAB_BACKUP_EXEC is required.
 func SpecFromEnv(getenv func(string) string) (*Spec, error) {
-	var agentKeys []Annotation
-	for _, a := range Annotations {
-		if a.ToAgent {
-			agentKeys = append(agentKeys, a)
-		}
-	}
-	spec, err := build(func(key string) (string, bool) {
-		v := getenv(EnvName(key))
+	spec, err := build(func(i int) (string, bool) {
+		v := getenv(envNames[i])
 		return v, v != ""
-	}, func(key string) string { return "variable " + EnvName(key) }, agentKeys)
+	}, func(i int) string { return "variable " + envNames[i] }, true)
 	if err != nil {
 		return nil, err
 	}

@@ -25,15 +25,27 @@ type Spec struct {
 	Drill         string     // drill: "latest" or a snapshot stamp on a restore-drill pod; "" otherwise
 
 	// values holds each key's value as written, or its default, so the agent gets the
-	// user's own spelling (a cron line stays a cron line).
-	values map[string]string
+	// user's own spelling (a cron line stays a cron line); indexed like Annotations.
+	values []string
 }
 
 // SnapshotMode reports whether backups go to snapshots/<stamp>/ with a latest link.
 func (s *Spec) SnapshotMode() bool { return !s.Keep.IsZero() }
 
 // Value returns the key's value as written by the user, or its default.
-func (s *Spec) Value(key string) string { return s.values[key] }
+func (s *Spec) Value(key string) string {
+	if i, ok := keyIndex[key]; ok {
+		return s.value(i)
+	}
+	return ""
+}
+
+func (s *Spec) value(i int) string {
+	if i < len(s.values) {
+		return s.values[i]
+	}
+	return ""
+}
 
 // ValueError says which setting is wrong, with what value, and what would be valid.
 type ValueError struct {
@@ -63,19 +75,17 @@ func HasAnnotations(annotations map[string]string) bool {
 // so a user fixes a pod in one round trip rather than one error at a time.
 func Parse(annotations map[string]string) (*Spec, error) {
 	var errs []error
-	for _, key := range sortedKeys(annotations) {
-		name, ok := strings.CutPrefix(key, Prefix)
-		if !ok || name == KeyStatus {
-			continue
-		}
-		if _, known := Lookup(name); !known {
-			errs = append(errs, unknownKeyError(name, annotations[key]))
+	if hasUnknownKey(annotations) { // sorted only then: the errors come in key order
+		for _, key := range sortedKeys(annotations) {
+			if name, unknown := unknownKey(key); unknown {
+				errs = append(errs, unknownKeyError(name, annotations[key]))
+			}
 		}
 	}
-	spec, err := build(func(key string) (string, bool) {
-		v, ok := annotations[Prefix+key]
+	spec, err := build(func(i int) (string, bool) {
+		v, ok := annotations[annotationKeys[i]]
 		return v, ok
-	}, func(key string) string { return "annotation " + Prefix + key }, Annotations)
+	}, func(i int) string { return "annotation " + annotationKeys[i] }, false)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -85,26 +95,49 @@ func Parse(annotations map[string]string) (*Spec, error) {
 	return spec, nil
 }
 
-// build fills a Spec from a lookup over the given table entries; name tells how a key is
-// called where the value came from (an annotation or a KAB_* variable), for the error text.
-func build(lookup func(key string) (string, bool), name func(key string) string, table []Annotation) (*Spec, error) {
-	spec := &Spec{values: map[string]string{}}
+// unknownKey: key is under the prefix, not the status, and not in the table.
+func unknownKey(key string) (name string, unknown bool) {
+	name, ok := strings.CutPrefix(key, Prefix)
+	if !ok || name == KeyStatus {
+		return "", false
+	}
+	_, known := keyIndex[name]
+	return name, !known
+}
+
+func hasUnknownKey(annotations map[string]string) bool {
+	for key := range annotations {
+		if _, unknown := unknownKey(key); unknown {
+			return true
+		}
+	}
+	return false
+}
+
+// build fills a Spec from a lookup over the table entries (only the agent's, with agentOnly),
+// both taking an index into Annotations; name tells how a key is called where the value came
+// from (an annotation or a KAB_* variable), for the error text.
+func build(lookup func(i int) (string, bool), name func(i int) string, agentOnly bool) (*Spec, error) {
+	spec := &Spec{values: make([]string, len(Annotations))}
 	var errs []error
-	for _, a := range table {
-		v, set := lookup(a.Key)
+	for i, a := range Annotations {
+		if agentOnly && !a.ToAgent {
+			continue
+		}
+		v, set := lookup(i)
 		if set && strings.TrimSpace(v) == "" {
-			errs = append(errs, &ValueError{Name: name(a.Key), Value: v, Reason: "is empty; remove it to use the default" + defaultHint(a)})
+			errs = append(errs, &ValueError{Name: name(i), Value: v, Reason: "is empty; remove it to use the default" + defaultHint(a)})
 			continue
 		}
 		if !set {
 			v = a.Default
 		}
-		spec.values[a.Key] = v
+		spec.values[i] = v
 		if v == "" {
 			continue
 		}
 		if err := a.apply(spec, v); err != nil {
-			errs = append(errs, &ValueError{Name: name(a.Key), Value: v, Reason: err.Error()})
+			errs = append(errs, &ValueError{Name: name(i), Value: v, Reason: err.Error()})
 		}
 	}
 	if len(errs) > 0 {

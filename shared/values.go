@@ -7,15 +7,31 @@ import (
 	"time"
 )
 
+// backupNamePattern is the rule validBackupName checks (TestValidBackupNameIsThePattern).
 var backupNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 // parseBackupName accepts one safe path segment: the name addresses a folder on a shared
 // volume, so it must never climb out of it or into another app's folder.
 func parseBackupName(v string) (string, error) {
-	if !backupNamePattern.MatchString(v) {
+	if !validBackupName(v) {
 		return "", fmt.Errorf("is not a valid backup name; use one path segment of 1 to 63 characters: a letter or digit, then letters, digits, '.', '_' or '-' (e.g. %q)", "my-app")
 	}
 	return v, nil
+}
+
+// validBackupName is backupNamePattern without the regexp engine: every admission checks it.
+func validBackupName(v string) bool {
+	if len(v) == 0 || len(v) > 63 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func parseShell(v string) ([]string, error) {

@@ -42,7 +42,7 @@ func agentCapabilities(app *corev1.Container, allowPtrace bool) (*corev1.Capabil
 		}
 	}
 
-	caps := &corev1.Capabilities{}
+	caps := &corev1.Capabilities{Add: make([]corev1.Capability, 0, len(agentBaseCapabilities)+len(appAdds)+1)}
 	add := func(c corev1.Capability) {
 		if !contains(caps.Add, c) {
 			caps.Add = append(caps.Add, c)

@@ -2,6 +2,7 @@ package mutation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -149,6 +150,11 @@ func indexOfContainer(containers []corev1.Container, name string) int {
 }
 
 func insertContainer(list []corev1.Container, at int, c corev1.Container) []corev1.Container {
+	if len(list) == cap(list) {
+		// A container is large and kab usually adds two (restore and agent): room for both
+		// at once, not a second copy of the list when the agent comes.
+		list = slices.Grow(list, 2)
+	}
 	list = append(list, corev1.Container{})
 	copy(list[at+1:], list[at:])
 	list[at] = c

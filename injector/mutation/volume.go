@@ -2,6 +2,7 @@ package mutation
 
 import (
 	"errors"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -65,6 +66,7 @@ func addBackupMount(c *corev1.Container, spec *shared.Spec) {
 // setEnv sets a variable, replacing an earlier definition: with a duplicate name the kubelet
 // would pick one silently, and kab's values (the marker, the backup dir) must be the ones seen.
 func setEnv(c *corev1.Container, vars ...corev1.EnvVar) {
+	c.Env = slices.Grow(c.Env, len(vars))
 	for _, v := range vars {
 		replaced := false
 		for i := range c.Env {

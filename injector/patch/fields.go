@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -17,12 +18,35 @@ type field struct {
 	omitEmpty bool
 	omitZero  bool
 	isZero    func(reflect.Value) bool // the type's own IsZero, for omitzero; nil: reflect's
+	shape     *lazyShape               // the field type's
+	offset    uintptr                  // from the start of the outermost struct, through inlined ones
+	emptyAt   emptyAtFunc              // for omitempty fields: see emptyAt; nil: ask reflect
 }
 
 // shape is how the typed walk treats a type.
 type shape struct {
-	leaf   bool    // compare by encoding: a marshaler, an interface, or a struct layout not modelled below
-	fields []field // for a struct that is not a leaf
+	leaf   bool       // compare by encoding: a marshaler, an interface, or a struct layout not modelled below
+	fields []field    // for a struct that is not a leaf
+	elem   *lazyShape // for a pointer, slice or map: its element type's
+}
+
+// lazyShape is a type's shape, found on first use and then kept where the walk needs it: a
+// shape refers to its fields' and elements' shapes without a lookup per value walked, and
+// without building all of a recursive type's shapes at once.
+type lazyShape struct {
+	t reflect.Type
+	p atomic.Pointer[shape]
+}
+
+func lazyShapeOf(t reflect.Type) *lazyShape { return &lazyShape{t: t} }
+
+func (l *lazyShape) get() *shape {
+	if s := l.p.Load(); s != nil {
+		return s
+	}
+	s := shapeOf(l.t)
+	l.p.Store(s)
+	return s
 }
 
 var shapes sync.Map // reflect.Type → *shape
@@ -54,12 +78,14 @@ func buildShape(t reflect.Type) *shape {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		fields, ok := structFields(t, nil, map[reflect.Type]bool{})
+		fields, ok := structFields(t, nil, 0, map[reflect.Type]bool{})
 		if !ok || hasDuplicateNames(fields) {
 			return &shape{leaf: true}
 		}
 		return &shape{fields: fields}
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.String, reflect.Bool,
+	case reflect.Pointer, reflect.Map, reflect.Slice:
+		return &shape{elem: lazyShapeOf(t.Elem())}
+	case reflect.String, reflect.Bool,
 		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64:
@@ -76,7 +102,7 @@ func isMarshaler(t reflect.Type) bool {
 		p.Implements(marshalerType) || p.Implements(textMarshalerType)
 }
 
-func structFields(t reflect.Type, prefix []int, seen map[reflect.Type]bool) ([]field, bool) {
+func structFields(t reflect.Type, prefix []int, base uintptr, seen map[reflect.Type]bool) ([]field, bool) {
 	if seen[t] {
 		return nil, false
 	}
@@ -97,7 +123,7 @@ func structFields(t reflect.Type, prefix []int, seen map[reflect.Type]bool) ([]f
 			if sf.Type.Kind() != reflect.Struct || !sf.IsExported() || isMarshaler(sf.Type) {
 				return nil, false
 			}
-			inner, ok := structFields(sf.Type, index, seen)
+			inner, ok := structFields(sf.Type, index, base+sf.Offset, seen)
 			if !ok {
 				return nil, false
 			}
@@ -115,7 +141,7 @@ func structFields(t reflect.Type, prefix []int, seen map[reflect.Type]bool) ([]f
 		if name == "" {
 			name = sf.Name
 		}
-		f := field{name: name, token: pointerToken(name), index: index}
+		f := field{name: name, token: pointerToken(name), index: index, shape: lazyShapeOf(sf.Type), offset: base + sf.Offset}
 		for opt := range strings.SplitSeq(opts, ",") {
 			switch opt {
 			case "omitempty":
@@ -129,6 +155,9 @@ func structFields(t reflect.Type, prefix []int, seen map[reflect.Type]bool) ([]f
 			default: // ",string" and whatever a later encoding/json adds
 				return nil, false
 			}
+		}
+		if f.omitEmpty && !f.omitZero {
+			f.emptyAt = emptyAt(sf.Type)
 		}
 		out = append(out, f)
 	}

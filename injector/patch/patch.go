@@ -4,7 +4,6 @@
 package patch
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 
@@ -26,21 +25,33 @@ import (
 // else goes through jsondiff on the encoded documents, as does every part of a struct whose
 // encoding the walk does not model (fields.go).
 func Between(original, mutated any) ([]byte, error) {
+	ops, err := AppendBetween(nil, original, mutated)
+	if len(ops) == 0 {
+		return nil, err
+	}
+	return ops, err
+}
+
+// AppendBetween is Between writing the patch at the end of dst, for a caller that reuses one
+// buffer across admissions: the patch is the largest thing an admission allocates besides the
+// pods. With no difference, or an error, dst is returned as it was.
+func AppendBetween(dst []byte, original, mutated any) ([]byte, error) {
 	a, b := reflect.ValueOf(original), reflect.ValueOf(mutated)
 	if !a.IsValid() || !b.IsValid() || a.Type() != b.Type() || !walkable(a.Type()) ||
 		a.Kind() == reflect.Pointer && (a.IsNil() || b.IsNil()) {
-		return generic(original, mutated)
+		ops, err := generic(original, mutated)
+		return append(dst, ops...), err
 	}
 	w := getWalker()
 	defer putWalker(w)
 	if err := w.value(a, b); err != nil {
-		return nil, fmt.Errorf("diff pod: %w", err)
+		return dst, fmt.Errorf("diff pod: %w", err)
 	}
 	if w.ops == 0 {
-		return nil, nil
+		return dst, nil
 	}
 	w.out.WriteByte(']')
-	return bytes.Clone(w.out.Bytes()), nil
+	return append(dst, w.out.Bytes()...), nil
 }
 
 // walkable: a struct or a pointer to one, whose document is an object for the walk to start in.

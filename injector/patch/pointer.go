@@ -10,25 +10,34 @@ import (
 // "~" and "/" escaped, and each byte that is not UTF-8 replaced by U+FFFD as encoding/json
 // replaces it in the key it writes.
 func pointerToken(key string) string {
-	if utf8.ValidString(key) && !strings.ContainsAny(key, "~/") {
+	if plainToken(key) {
 		return key
 	}
-	var b strings.Builder
+	return string(appendToken(nil, key))
+}
+
+func plainToken(key string) bool { return utf8.ValidString(key) && !strings.ContainsAny(key, "~/") }
+
+// appendToken appends pointerToken(key) to dst.
+func appendToken(dst []byte, key string) []byte {
+	if plainToken(key) {
+		return append(dst, key...)
+	}
 	for i := 0; i < len(key); {
 		r, size := utf8.DecodeRuneInString(key[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			b.WriteRune(utf8.RuneError)
+			dst = utf8.AppendRune(dst, utf8.RuneError)
 		case r == '~':
-			b.WriteString("~0")
+			dst = append(dst, "~0"...)
 		case r == '/':
-			b.WriteString("~1")
+			dst = append(dst, "~1"...)
 		default:
-			b.WriteString(key[i : i+size])
+			dst = append(dst, key[i:i+size]...)
 		}
 		i += size
 	}
-	return b.String()
+	return dst
 }
 
 func appendInt(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(i), 10) }

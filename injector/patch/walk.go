@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // walker compares two values of the same Go type the way their encoding/json documents would
@@ -50,9 +51,11 @@ func putWalker(w *walker) {
 	}
 }
 
-// value compares a and b, both of type t and both present in their documents at w.path.
-func (w *walker) value(a, b reflect.Value) error {
-	s := shapeOf(a.Type())
+// value compares a and b, both of the same type and both present in their documents at w.path.
+func (w *walker) value(a, b reflect.Value) error { return w.valueOf(shapeOf(a.Type()), a, b) }
+
+// valueOf is value with the type's shape at hand.
+func (w *walker) valueOf(s *shape, a, b reflect.Value) error {
 	if s.leaf {
 		return w.leaf(a, b)
 	}
@@ -66,17 +69,17 @@ func (w *walker) value(a, b reflect.Value) error {
 			}
 			return w.leaf(a, b) // null against a value
 		}
-		return w.value(a.Elem(), b.Elem())
+		return w.valueOf(s.elem.get(), a.Elem(), b.Elem())
 	case reflect.Slice:
 		if a.Type().Elem().Kind() == reflect.Uint8 || a.IsNil() || b.IsNil() {
 			return w.leaf(a, b) // []byte is a base64 string; nil is null
 		}
-		return w.slices(a, b)
+		return w.slices(s.elem.get(), a, b)
 	case reflect.Map:
 		if a.Type().Key().Kind() != reflect.String || a.IsNil() || b.IsNil() {
 			return w.leaf(a, b)
 		}
-		return w.maps(a, b)
+		return w.maps(s.elem.get(), a, b)
 	case reflect.String:
 		if a.String() != b.String() {
 			return w.replace(b)
@@ -107,8 +110,15 @@ func (w *walker) value(a, b reflect.Value) error {
 }
 
 func (w *walker) structs(s *shape, a, b reflect.Value) error {
+	var pa, pb unsafe.Pointer // where a and b are in memory, when they are addressable
+	if a.CanAddr() && b.CanAddr() {
+		pa, pb = a.Addr().UnsafePointer(), b.Addr().UnsafePointer()
+	}
 	for i := range s.fields {
 		f := &s.fields[i]
+		if pa != nil && f.emptyAt != nil && f.emptyAt(unsafe.Add(pa, f.offset)) && f.emptyAt(unsafe.Add(pb, f.offset)) {
+			continue // left out of both documents
+		}
 		fa, fb := fieldByIndex(a, f.index), fieldByIndex(b, f.index)
 		inA, inB := !f.omitted(fa), !f.omitted(fb)
 		if !inA && !inB {
@@ -118,7 +128,7 @@ func (w *walker) structs(s *shape, a, b reflect.Value) error {
 		var err error
 		switch {
 		case inA && inB:
-			err = w.value(fa, fb)
+			err = w.valueOf(f.shape.get(), fa, fb)
 		case inB:
 			err = w.add(fb)
 		default:
@@ -144,8 +154,11 @@ func fieldByIndex(v reflect.Value, index []int) reflect.Value {
 // place, and the surplus of either side is removed or added. A container prepended to a list
 // is one "add" at its index, and the containers after it keep what the API server holds for
 // them, fields this build does not know included.
-func (w *walker) slices(a, b reflect.Value) error {
-	pairs := w.lcs(a, b)
+func (w *walker) slices(elem *shape, a, b reflect.Value) error {
+	pairs, same := w.lcs(elem, a, b)
+	if same {
+		return nil
+	}
 	ai, bi := 0, 0
 	step := func(endA, endB int) error {
 		for ai < endA || bi < endB {
@@ -154,7 +167,7 @@ func (w *walker) slices(a, b reflect.Value) error {
 			var err error
 			switch {
 			case ai < endA && bi < endB:
-				err = w.value(a.Index(ai), b.Index(bi))
+				err = w.valueOf(elem, a.Index(ai), b.Index(bi))
 				ai++
 				bi++
 			case ai < endA:
@@ -182,22 +195,29 @@ func (w *walker) slices(a, b reflect.Value) error {
 }
 
 // lcs returns the index pairs of a longest common subsequence of a and b, equal meaning equal
-// encodings, as in jsondiff. The common prefix and suffix are matched without the quadratic
-// table, which then only covers what lies between them (as jsondiff's, it is O(n·m)).
-func (w *walker) lcs(a, b reflect.Value) [][2]int {
+// encodings, as in jsondiff, or same when a and b are equal as a whole. The common prefix and
+// suffix are matched without the quadratic table, which then only covers what lies between
+// them (as jsondiff's, it is O(n·m)).
+func (w *walker) lcs(elem *shape, a, b reflect.Value) (pairs [][2]int, same bool) {
 	n, m := a.Len(), b.Len()
 	if n == 1 && m == 1 {
 		// Matched or not, the two are diffed in place: the answer changes nothing.
-		return nil
+		return nil, false
 	}
-	var head, tail [][2]int
 	lo := 0
-	for lo < n && lo < m && w.equal(a.Index(lo), b.Index(lo)) {
-		head = append(head, [2]int{lo, lo})
+	for lo < n && lo < m && w.equal(elem, a.Index(lo), b.Index(lo)) {
 		lo++
 	}
+	if lo == n && lo == m {
+		return nil, true
+	}
+	var tail [][2]int
+	head := make([][2]int, lo, min(n, m)) // room for every pair
+	for i := range head {
+		head[i] = [2]int{i, i}
+	}
 	hiA, hiB := n, m
-	for hiA > lo && hiB > lo && w.equal(a.Index(hiA-1), b.Index(hiB-1)) {
+	for hiA > lo && hiB > lo && w.equal(elem, a.Index(hiA-1), b.Index(hiB-1)) {
 		hiA--
 		hiB--
 		tail = append(tail, [2]int{hiA, hiB})
@@ -205,7 +225,7 @@ func (w *walker) lcs(a, b reflect.Value) [][2]int {
 	slices.Reverse(tail)
 	rows, cols := hiA-lo, hiB-lo
 	if rows == 0 || cols == 0 {
-		return slices.Concat(head, tail)
+		return append(head, tail...), false
 	}
 	// eq[i*cols+j]: a[lo+i] and b[lo+j] encode alike; t: the usual length table.
 	eq := make([]bool, rows*cols)
@@ -213,7 +233,7 @@ func (w *walker) lcs(a, b reflect.Value) [][2]int {
 	at := func(i, j int) *int { return &t[i*(cols+1)+j] }
 	for i := 1; i <= rows; i++ {
 		for j := 1; j <= cols; j++ {
-			if eq[(i-1)*cols+j-1] = w.equal(a.Index(lo+i-1), b.Index(lo+j-1)); eq[(i-1)*cols+j-1] {
+			if eq[(i-1)*cols+j-1] = w.equal(elem, a.Index(lo+i-1), b.Index(lo+j-1)); eq[(i-1)*cols+j-1] {
 				*at(i, j) = *at(i-1, j-1) + 1
 			} else {
 				*at(i, j) = max(*at(i-1, j), *at(i, j-1))
@@ -234,10 +254,10 @@ func (w *walker) lcs(a, b reflect.Value) [][2]int {
 		}
 	}
 	slices.Reverse(mid)
-	return slices.Concat(head, mid, tail)
+	return append(append(head, mid...), tail...), false
 }
 
-func (w *walker) maps(a, b reflect.Value) error {
+func (w *walker) maps(elem *shape, a, b reflect.Value) error {
 	if t := a.Type(); t.ConvertibleTo(stringMap) {
 		// Labels, annotations, selectors: plain Go maps, no reflection per key.
 		return w.stringMaps(a.Convert(stringMap).Interface().(map[string]string), b.Convert(stringMap).Interface().(map[string]string))
@@ -249,7 +269,7 @@ func (w *walker) maps(a, b reflect.Value) error {
 	}
 	for _, k := range keys(a) {
 		if !b.MapIndex(k).IsValid() {
-			mark := w.push(pointerToken(k.String()))
+			mark := w.pushKey(k.String())
 			err := w.remove()
 			w.path = w.path[:mark]
 			if err != nil {
@@ -259,10 +279,10 @@ func (w *walker) maps(a, b reflect.Value) error {
 	}
 	for _, k := range keys(b) {
 		va, vb := a.MapIndex(k), b.MapIndex(k)
-		mark := w.push(pointerToken(k.String()))
+		mark := w.pushKey(k.String())
 		var err error
 		if va.IsValid() {
-			err = w.value(va, vb)
+			err = w.valueOf(elem, va, vb)
 		} else {
 			err = w.add(vb)
 		}
@@ -277,7 +297,8 @@ func (w *walker) maps(a, b reflect.Value) error {
 var stringMap = reflect.TypeFor[map[string]string]()
 
 func (w *walker) stringMaps(a, b map[string]string) error {
-	var gone []string
+	var room [2][8]string // the keys of a usual patch fit without an allocation
+	gone := room[0][:0]
 	for k := range a {
 		if _, ok := b[k]; !ok {
 			gone = append(gone, k)
@@ -285,14 +306,14 @@ func (w *walker) stringMaps(a, b map[string]string) error {
 	}
 	slices.Sort(gone)
 	for _, k := range gone {
-		mark := w.push(pointerToken(k))
+		mark := w.pushKey(k)
 		err := w.remove()
 		w.path = w.path[:mark]
 		if err != nil {
 			return err
 		}
 	}
-	var changed []string
+	changed := room[1][:0]
 	for k, vb := range b {
 		if va, had := a[k]; !had || va != vb {
 			changed = append(changed, k)
@@ -302,7 +323,7 @@ func (w *walker) stringMaps(a, b map[string]string) error {
 	for _, k := range changed {
 		_, had := a[k]
 		vb := b[k]
-		mark := w.push(pointerToken(k))
+		mark := w.pushKey(k)
 		op := "add"
 		if had {
 			op = "replace"
@@ -397,14 +418,18 @@ func (w *walker) remove() error {
 // equal: a and b encode to equal JSON documents (objects compared by key, as jsondiff does).
 // reflect.DeepEqual decides most pairs at once, but not all: a nil and an empty list under
 // omitempty, for one, are both left out.
-func (w *walker) equal(a, b reflect.Value) bool {
+func (w *walker) equal(s *shape, a, b reflect.Value) bool {
+	if a.Kind() == reflect.String && !s.leaf {
+		// What the two steps below decide for a string (args, commands), without boxing it.
+		return a.String() == b.String()
+	}
 	if deepEqual(a, b) {
 		return true
 	}
 	if w.same == nil {
 		w.same = &walker{dry: true}
 	}
-	return w.same.value(a, b) == nil // an encoding error: not equal, and the real walk reports it
+	return w.same.valueOf(s, a, b) == nil // an encoding error: not equal, and the real walk reports it
 }
 
 // open writes an operation's name and path.
@@ -424,6 +449,13 @@ func (w *walker) openAt(op string, path []byte) {
 func (w *walker) push(token string) int {
 	mark := len(w.path)
 	w.path = append(append(w.path, '/'), token...)
+	return mark
+}
+
+// pushKey adds a map key, escaped as a pointer token.
+func (w *walker) pushKey(key string) int {
+	mark := len(w.path)
+	w.path = appendToken(append(w.path, '/'), key)
 	return mark
 }
 

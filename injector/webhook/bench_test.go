@@ -42,10 +42,9 @@ func floorHandler(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	out, _ := json.Marshal(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta,
+	// The handler's own way of writing an answer, so that only the work in between differs.
+	_ = writeAnswer(w, &admissionv1.AdmissionReview{TypeMeta: review.TypeMeta,
 		Response: &admissionv1.AdmissionResponse{UID: review.Request.UID, Allowed: true}})
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(out)
 }
 
 func benchmarkAdmission(b *testing.B, h http.Handler) {

@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -53,32 +52,45 @@ func NewHandler(cfg *config.Config, log *slog.Logger, reg *prometheus.Registry, 
 func (h *handler) serveMutate(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	v := h.mutate(w, r)
-	h.metrics.admissions.WithLabelValues(v.result).Inc()
+	h.metrics.counted(v.result)
 	h.metrics.duration.Observe(time.Since(start).Seconds())
 
-	attrs := []any{"result", v.result, "duration_seconds", time.Since(start).Seconds()}
+	level, msg := slog.LevelDebug, "admission skipped"
+	switch v.result {
+	case ResultError:
+		level, msg = slog.LevelWarn, "admission failed"
+	case ResultDenied:
+		level, msg = slog.LevelInfo, "admission denied"
+	case ResultInjected:
+		level, msg = slog.LevelInfo, "admission injected"
+	}
+	ctx := r.Context()
+	if !h.log.Enabled(ctx, level) {
+		return
+	}
+	// slog.Attr values, not key-value pairs: one log line per admission should not box
+	// each value on its own.
+	attrs := make([]slog.Attr, 0, 5)
+	attrs = append(attrs, slog.String("result", v.result), slog.Float64("duration_seconds", time.Since(start).Seconds()))
 	if v.response != nil {
-		attrs = append(attrs, "uid", v.response.UID)
+		attrs = append(attrs, slog.String("uid", string(v.response.UID)))
 	}
 	if v.pod != "" {
-		attrs = append(attrs, "pod", v.pod)
+		attrs = append(attrs, slog.String("pod", v.pod))
 	}
 	switch v.result {
 	case ResultError:
-		h.log.Warn("admission failed", append(attrs, "err", v.reason)...)
+		attrs = append(attrs, slog.Any("err", v.reason))
 	case ResultDenied:
-		h.log.Info("admission denied", append(attrs, "reason", v.reason.Error())...)
-	case ResultInjected:
-		h.log.Info("admission injected", attrs...)
-	default:
-		h.log.Debug("admission skipped", attrs...)
+		attrs = append(attrs, slog.String("reason", v.reason.Error()))
 	}
+	h.log.LogAttrs(ctx, level, msg, attrs...)
 }
 
 // mutate reads the request and writes the answer; it returns what happened for the caller's
 // metrics and log line.
 func (h *handler) mutate(w http.ResponseWriter, r *http.Request) verdict {
-	if mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mediaType != "application/json" {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		http.Error(w, "Content-Type must be application/json", http.StatusUnsupportedMediaType)
 		return verdict{result: ResultError, reason: errors.New("content type " + r.Header.Get("Content-Type"))}
 	}
@@ -99,12 +111,21 @@ func (h *handler) mutate(w http.ResponseWriter, r *http.Request) verdict {
 	}
 
 	v := admit(r.Context(), review.Request, h.cfg, h.gate)
-	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: v.response})
+	err = writeAnswer(w, &admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: v.response})
+	v.release()
 	if err != nil {
 		http.Error(w, "cannot encode the answer", http.StatusInternalServerError)
 		return verdict{result: ResultError, reason: err}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(out)
 	return v
+}
+
+// isJSON: the media type is application/json, parameters (a charset) allowed. The API server
+// sends exactly "application/json", which needs no parsing.
+func isJSON(contentType string) bool {
+	if contentType == "application/json" {
+		return true
+	}
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "application/json"
 }

@@ -23,7 +23,17 @@ func NewRegistry() *prometheus.Registry {
 
 type metrics struct {
 	admissions *prometheus.CounterVec
+	byResult   map[string]prometheus.Counter // admissions' children, looked up once
 	duration   prometheus.Histogram
+}
+
+// counted adds one admission with the result.
+func (m *metrics) counted(result string) {
+	if c, ok := m.byResult[result]; ok {
+		c.Inc()
+		return
+	}
+	m.admissions.WithLabelValues(result).Inc()
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -46,8 +56,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	// Every result exists from the start, so rate() and alerts see a 0, not a missing series.
+	m.byResult = map[string]prometheus.Counter{}
 	for _, r := range []string{ResultInjected, ResultSkipped, ResultDenied, ResultError} {
-		m.admissions.WithLabelValues(r)
+		m.byResult[r] = m.admissions.WithLabelValues(r)
 	}
 	return m, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -38,8 +39,24 @@ func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 type verdict struct {
 	response *admissionv1.AdmissionResponse
 	result   string
-	pod      string // namespace/name, or namespace/generateName* for a pod without a name yet
-	reason   error  // why denied or failed
+	pod      string  // namespace/name, or namespace/generateName* for a pod without a name yet
+	reason   error   // why denied or failed
+	patchBuf *[]byte // holds response.Patch: back to patchBuffers once the answer is encoded
+}
+
+// patchBuffers are reused for the patches: after the pods themselves, a patch is the largest
+// allocation of an admission, and it is dead once the answer is encoded.
+var patchBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// release returns the patch's buffer; v.response.Patch must not be read afterwards.
+func (v *verdict) release() {
+	if v.patchBuf == nil {
+		return
+	}
+	if cap(*v.patchBuf) <= MaxBodyBytes { // a patch cannot be longer than the pod it adds to
+		patchBuffers.Put(v.patchBuf)
+	}
+	v.patchBuf, v.response.Patch = nil, nil
 }
 
 // admit answers one request. Only pods CREATE are kab's; the webhook registration asks for
@@ -79,14 +96,19 @@ func admit(ctx context.Context, req *admissionv1.AdmissionRequest, cfg *config.C
 			return verdict{response: refuse(req, http.StatusInternalServerError, metav1.StatusReasonInternalError, err), result: ResultError, pod: who, reason: err}
 		}
 	}
-	ops, err := patch.Between(&pod, mutated)
+	buf := patchBuffers.Get().(*[]byte)
+	ops, err := patch.AppendBetween((*buf)[:0], &pod, mutated)
+	*buf = ops
 	if err != nil {
+		patchBuffers.Put(buf)
 		return verdict{response: refuse(req, http.StatusInternalServerError, metav1.StatusReasonInternalError, err), result: ResultError, pod: who, reason: err}
 	}
-	allow.Patch = ops
+	if len(ops) > 0 {
+		allow.Patch = ops
+	}
 	jsonPatch := admissionv1.PatchTypeJSONPatch
 	allow.PatchType = &jsonPatch
-	return verdict{response: allow, result: ResultInjected, pod: who}
+	return verdict{response: allow, result: ResultInjected, pod: who, patchBuf: buf}
 }
 
 func refuse(req *admissionv1.AdmissionRequest, code int32, reason metav1.StatusReason, err error) *admissionv1.AdmissionResponse {
