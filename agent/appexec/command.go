@@ -94,7 +94,7 @@ func Start(ctx context.Context, req Request) (*Command, error) {
 // this thread.
 func (c *Command) startAsApp(ctx context.Context, req Request, stdout, stderr *os.File) error {
 	pid := req.Target.PID
-	environ, err := target.ReadKernelFile(fmt.Sprintf("/proc/%d/environ", pid))
+	environ, err := readEnviron(pid)
 	if err != nil {
 		return fmt.Errorf("read the app's environment: %w", err)
 	}
@@ -147,6 +147,27 @@ func (c *Command) startAsApp(ctx context.Context, req Request, stdout, stderr *o
 		c.startTime = st.StartTime
 	}
 	return nil
+}
+
+// An app process caught in the middle of an execve (an entrypoint exec'ing its server) shows
+// an empty environment: the kernel fills in the new image's environment last. The app's never
+// is empty — it holds the marker the agent found it by — so an empty read is read again.
+const (
+	environTries = 50
+	environPause = 2 * time.Millisecond
+)
+
+// readEnviron reads /proc/<pid>/environ, waiting out an exec in progress.
+func readEnviron(pid int) ([]byte, error) {
+	path := fmt.Sprintf("/proc/%d/environ", pid)
+	for range environTries {
+		environ, err := target.ReadKernelFile(path)
+		if err != nil || len(environ) > 0 {
+			return environ, err
+		}
+		time.Sleep(environPause)
+	}
+	return nil, fmt.Errorf("%s stayed empty for %s: the app's process is not running a program with its environment", path, environTries*environPause)
 }
 
 func (r Request) mark(step string) {
