@@ -51,9 +51,9 @@ type Claims struct {
 // claim ConfigMaps in kab's namespace (label kab.boa.nu/claim), running until ctx ends. It
 // does not wait for the first list: until then every admission asks the API server.
 //
-// Why a cache: a Deployment scaled up by 50 sends 100 admissions at once (each pod twice, the
-// webhook is reinvoked), and a request each to the API server queued behind the client's rate
-// limit (docs/PERFORMANCE.md, "Footprint").
+// Why a cache: a Deployment scaled up by 50 sends 50 pods to the gate at once, and a request
+// each to the API server queued behind the client's rate limit for seconds
+// (docs/PERFORMANCE.md, "Footprint").
 func WatchClaims(ctx context.Context, client kubernetes.Interface, namespace string) Claims {
 	informer := coreinformers.NewFilteredConfigMapInformer(client, namespace, 0, cache.Indexers{},
 		func(o *metav1.ListOptions) { o.LabelSelector = ClaimLabel + "=true" })
