@@ -20,17 +20,14 @@ func agentSidecar(appName string, spec *shared.Spec, cfg *config.Config, caps *c
 	// restarts the agent only after a minute without an answer (6 × 10 s): it is there for a
 	// hung agent, not a slow one. (A 200-pod scale-up at load 40–110 restarted 130 agents with
 	// the defaults.)
-	//
-	// Both probes and what they point to are one allocation: allocating is most of what a
-	// mutation costs (BenchmarkHandlerOverFloor).
-	probes := &struct {
-		readiness, liveness       corev1.Probe
-		readinessGet, livenessGet corev1.HTTPGetAction
-	}{}
-	probes.readinessGet = corev1.HTTPGetAction{Path: HealthPath, Port: intstr.FromString(MetricsPortName)}
-	probes.livenessGet = probes.readinessGet
-	probes.readiness = corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &probes.readinessGet}, TimeoutSeconds: 5}
-	probes.liveness = corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &probes.livenessGet}, TimeoutSeconds: 5, FailureThreshold: 6}
+	health := func() *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+			Path: HealthPath,
+			Port: intstr.FromString(MetricsPortName),
+		}}, TimeoutSeconds: 5}
+	}
+	liveness := health()
+	liveness.FailureThreshold = 6
 	agent := corev1.Container{
 		Name:          AgentContainerName,
 		Image:         cfg.AgentImage,
@@ -41,8 +38,8 @@ func agentSidecar(appName string, spec *shared.Spec, cfg *config.Config, caps *c
 			ContainerPort: cfg.AgentPort,
 			Protocol:      corev1.ProtocolTCP,
 		}},
-		LivenessProbe:   &probes.liveness,
-		ReadinessProbe:  &probes.readiness,
+		LivenessProbe:   liveness,
+		ReadinessProbe:  health(),
 		Resources:       *cfg.AgentResources.DeepCopy(),
 		VolumeMounts:    []corev1.VolumeMount{backupMount(spec)},
 		SecurityContext: agentSecurityContext(caps),
@@ -68,32 +65,24 @@ func agentEnv(appName string, spec *shared.Spec, port int32) []corev1.EnvVar {
 }
 
 func fieldEnv(name, fieldPath string) corev1.EnvVar {
-	from := &struct { // one allocation for both
-		source corev1.EnvVarSource
-		field  corev1.ObjectFieldSelector
-	}{field: corev1.ObjectFieldSelector{FieldPath: fieldPath}}
-	from.source.FieldRef = &from.field
-	return corev1.EnvVar{Name: name, ValueFrom: &from.source}
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
+		FieldRef: &corev1.ObjectFieldSelector{FieldPath: fieldPath},
+	}}
 }
 
 // agentSecurityContext: the agent runs as root only to switch its fs uid/gid to the app's (see
 // notes/agent-exec.md); everything else is as tight as Pod Security baseline asks, and the
 // root filesystem is read-only because the agent writes only to the backup volume.
 func agentSecurityContext(caps *corev1.Capabilities) *corev1.SecurityContext {
-	held := &struct { // the context and what it points to, in one allocation
-		context corev1.SecurityContext
-		seccomp corev1.SeccompProfile
-		root    int64
-		no, yes bool
-	}{seccomp: corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}, yes: true}
-	held.context = corev1.SecurityContext{
-		RunAsUser:                &held.root,
-		RunAsGroup:               &held.root,
-		RunAsNonRoot:             &held.no,
-		AllowPrivilegeEscalation: &held.no,
-		ReadOnlyRootFilesystem:   &held.yes,
-		SeccompProfile:           &held.seccomp,
+	root := int64(0)
+	no, yes := false, true
+	return &corev1.SecurityContext{
+		RunAsUser:                &root,
+		RunAsGroup:               &root,
+		RunAsNonRoot:             &no,
+		AllowPrivilegeEscalation: &no,
+		ReadOnlyRootFilesystem:   &yes,
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 		Capabilities:             caps,
 	}
-	return &held.context
 }
