@@ -1,9 +1,13 @@
 package shared
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
+
+// backupNamePattern is the backup-name rule as the docs state it; validBackupName must agree.
+var backupNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 // TestValidBackupNameIsThePattern: the hand-written check accepts exactly what the documented
 // pattern accepts.

@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// backupNamePattern is the rule validBackupName checks (TestValidBackupNameIsThePattern).
-var backupNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
-
 // parseBackupName accepts one safe path segment: the name addresses a folder on a shared
 // volume, so it must never climb out of it or into another app's folder.
 func parseBackupName(v string) (string, error) {
@@ -19,7 +16,9 @@ func parseBackupName(v string) (string, error) {
 	return v, nil
 }
 
-// validBackupName is backupNamePattern without the regexp engine: every admission checks it.
+// validBackupName: 1 to 63 bytes, an ASCII letter or digit, then letters, digits, '.', '_' or
+// '-' — the pattern ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$ (checked against it in
+// backupname_test.go), as a loop: every admission checks it.
 func validBackupName(v string) bool {
 	if len(v) == 0 || len(v) > 63 {
 		return false
