@@ -31,7 +31,7 @@ type guardedInjector struct {
 }
 
 // startGuardedInjector is startInjector with the tenancy gate the injector binary adds in a
-// cluster — claims kept by tenancy.WatchClaims in the flat layout — talking to the API server
+// cluster — its claims from tenancy.NewClaims, as the binary's — talking to the API server
 // as the injector's service account (so deploy/base's RBAC is what is tested).
 func (e *env) startGuardedInjector(t *testing.T, cfg *config.Config, getCertificate webhook.GetCertificateFunc) *guardedInjector {
 	t.Helper()
@@ -51,10 +51,7 @@ func (e *env) startGuardedInjector(t *testing.T, cfg *config.Config, getCertific
 	}
 	claimsCtx, stopClaims := context.WithCancel(context.Background())
 	t.Cleanup(stopClaims)
-	claims := tenancy.Claims{Client: sa, Namespace: e.manifest.Namespace.Name}
-	if cfg.Layout == config.LayoutFlat {
-		claims = tenancy.WatchClaims(claimsCtx, sa, e.manifest.Namespace.Name)
-	}
+	claims := tenancy.NewClaims(claimsCtx, sa, e.manifest.Namespace.Name, cfg.Layout)
 	labels := func(ctx context.Context, name string) (map[string]string, error) {
 		ns, err := e.admin.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {

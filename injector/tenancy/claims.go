@@ -15,6 +15,7 @@ import (
 	listerscorev1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/boanu/kab/injector/config"
 	"github.com/boanu/kab/shared"
 )
 
@@ -45,6 +46,16 @@ type Claims struct {
 	// after its first. A miss asks the API server, as without a cache.
 	cache  listerscorev1.ConfigMapNamespaceLister
 	synced cache.InformerSynced
+}
+
+// NewClaims is the claims store for the layout: watched in the flat layout, where every
+// admission asks who owns its backup-name; in the namespaced layout the guard never asks, and
+// nothing is watched.
+func NewClaims(ctx context.Context, client kubernetes.Interface, namespace string, layout config.Layout) Claims {
+	if layout == config.LayoutFlat {
+		return WatchClaims(ctx, client, namespace)
+	}
+	return Claims{Client: client, Namespace: namespace}
 }
 
 // WatchClaims returns Claims that keep the existing claims in a cache fed by a watch of the

@@ -78,12 +78,7 @@ func tenancyGate(ctx context.Context, client kubernetes.Interface, cfg *config.C
 			return ns.Labels, nil
 		}
 	}
-	var claims tenancy.Claims
-	if cfg.Layout == config.LayoutFlat {
-		claims = tenancy.WatchClaims(ctx, client, kabNamespace)
-	} else {
-		claims = tenancy.Claims{Client: client, Namespace: kabNamespace}
-	}
+	claims := tenancy.NewClaims(ctx, client, kabNamespace, cfg.Layout)
 	return webhook.WithGate(tenancy.New(cfg, claims, labels)), nil
 }
 
