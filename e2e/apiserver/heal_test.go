@@ -241,9 +241,10 @@ func TestHeal(t *testing.T) {
 	e.registerWebhook(t, inj.port, e.webhookCA.CertPEM)
 
 	waitFor(t, "web's un-injected pod "+web.Name+" evicted", settleTimeout, func() (bool, error) { return e.podGone(ns, web) })
-	if ok, err := hasEvent(ctx, e.admin, ns, web.Name, heal.ReasonEvicted); !ok {
-		t.Errorf("no %s Event on %s (%v)", heal.ReasonEvicted, web.Name, err)
-	}
+	// The recorder sends Events from its own goroutine, after the eviction returned.
+	waitFor(t, "Event "+heal.ReasonEvicted+" on "+web.Name, settleTimeout, func() (bool, error) {
+		return hasEvent(ctx, e.admin, ns, web.Name, heal.ReasonEvicted)
+	})
 	assertInjected(t, e.appPod(t, ns, "web", web.UID))
 
 	waitFor(t, "Event "+heal.ReasonNotInjected+" on the bare pod", settleTimeout, func() (bool, error) {
@@ -253,9 +254,9 @@ func TestHeal(t *testing.T) {
 	waitFor(t, "db's eviction blocked three times (retried)", settleTimeout, func() (bool, error) {
 		return first.count(t, heal.ActionBlocked)+second.count(t, heal.ActionBlocked) >= 3, nil
 	})
-	if ok, err := hasEvent(ctx, e.admin, ns, db.Name, heal.ReasonBlocked); !ok {
-		t.Errorf("no %s Event on %s (%v)", heal.ReasonBlocked, db.Name, err)
-	}
+	waitFor(t, "Event "+heal.ReasonBlocked+" on "+db.Name, settleTimeout, func() (bool, error) {
+		return hasEvent(ctx, e.admin, ns, db.Name, heal.ReasonBlocked)
+	})
 	for _, pod := range []*corev1.Pod{bare, db} {
 		if gone, err := e.podGone(ns, pod); gone || err != nil {
 			t.Errorf("pod %s is gone (err %v); heal must never delete a bare pod or break a budget", pod.Name, err)
