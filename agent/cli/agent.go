@@ -47,13 +47,15 @@ func runAgent(ctx context.Context, cfg *settings.Config, logger *slog.Logger) er
 		runner.SetOffsiteStatus(copies.status)
 	}
 
-	metricsSrv, err := server.Listen(cfg.MetricsAddr, server.PublicHandler(m.Registry, runner), logger)
+	// The control API listens before /healthz answers: whoever waits for the agent to be
+	// healthy (the kubelet's probe, kubectl kab, a test) may ask for a backup at once.
+	controlSrv, err := server.Listen(cfg.ControlAddr, server.ControlHandler(runner), logger)
 	if err != nil {
 		return err
 	}
-	controlSrv, err := server.Listen(cfg.ControlAddr, server.ControlHandler(runner), logger)
+	metricsSrv, err := server.Listen(cfg.MetricsAddr, server.PublicHandler(m.Registry, runner), logger)
 	if err != nil {
-		_ = metricsSrv.Shutdown(context.Background())
+		_ = controlSrv.Shutdown(context.Background())
 		return err
 	}
 	s, err := schedule.Start(cfg.Spec.Schedule, runner.RunScheduled, m.RunSkipped, logger)
