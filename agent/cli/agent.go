@@ -47,8 +47,8 @@ func runAgent(ctx context.Context, cfg *settings.Config, logger *slog.Logger) er
 		runner.SetOffsiteStatus(copies.status)
 	}
 
-	// The control API listens before /healthz answers: whoever waits for the agent to be
-	// healthy (the kubelet's probe, kubectl kab, a test) may ask for a backup at once.
+	// The control API listens before /healthz answers: the pod turns Ready on /healthz, and
+	// whoever waited for that (kubectl kab backup, a test's harness) may ask for a backup at once.
 	controlSrv, err := server.Listen(cfg.ControlAddr, server.ControlHandler(runner), logger)
 	if err != nil {
 		return err
