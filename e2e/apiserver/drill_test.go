@@ -318,19 +318,22 @@ func (e *env) kubeconfig(t *testing.T) string {
 func (e *env) grantPods(t *testing.T, ns, user string, verbs []string, resources ...string) {
 	t.Helper()
 	ctx := context.Background()
+	rules := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: resources, Verbs: verbs}}
 	if _, err := e.admin.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Name: user},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: resources, Verbs: verbs}},
+		Rules:      rules,
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
 	if _, err := e.admin.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: user},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+		Subjects:   subjects,
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	e.waitForBinding(t, ns, subjects, rules)
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
