@@ -11,12 +11,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/boanu/kab/e2e/controlplane"
 	"github.com/boanu/kab/injector/mutation"
 	"github.com/boanu/kab/injector/tenancy"
 	"github.com/boanu/kab/kubectl-kab/clitest"
@@ -76,8 +76,8 @@ func TestDrill(t *testing.T) {
 
 	kubeconfig := e.kubeconfig(t)
 	// alice may read pods but not create them; bob may run drills but not exec.
-	e.grantPods(t, ns, "alice", []string{"get", "list"}, "pods")
-	e.grantPods(t, ns, "bob", []string{"get", "list", "create", "delete"}, "pods")
+	controlplane.GrantUser(t, e.admin, ns, "alice", []string{"get", "list"}, "pods")
+	controlplane.GrantUser(t, e.admin, ns, "bob", []string{"get", "list", "create", "delete"}, "pods")
 
 	errorCases := []struct {
 		name string
@@ -313,27 +313,6 @@ func (e *env) kubeconfig(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func (e *env) grantPods(t *testing.T, ns, user string, verbs []string, resources ...string) {
-	t.Helper()
-	ctx := context.Background()
-	rules := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: resources, Verbs: verbs}}
-	if _, err := e.admin.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		Rules:      rules,
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
-	if _, err := e.admin.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user},
-		Subjects:   subjects,
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	e.waitForBinding(t, ns, subjects, rules)
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

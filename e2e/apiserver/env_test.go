@@ -223,8 +223,8 @@ func setup(t *testing.T) *env {
 			t.Fatalf("create %s from deploy/base: %v", o.what, err)
 		}
 	}
-	e.waitForBinding(t, m.RoleBinding.Namespace, m.RoleBinding.Subjects, m.Role.Rules)
-	e.waitForBinding(t, "", m.ClusterRoleBinding.Subjects, m.ClusterRole.Rules)
+	controlplane.WaitForBinding(t, e.admin, m.RoleBinding.Namespace, m.RoleBinding.Subjects, m.Role.Rules)
+	controlplane.WaitForBinding(t, e.admin, "", m.ClusterRoleBinding.Subjects, m.ClusterRole.Rules)
 
 	ca, err := controlplane.NewCA("kab-test-webhook-ca")
 	if err != nil {

@@ -5,16 +5,15 @@ package apiserver
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/boanu/kab/e2e/controlplane"
 )
 
 // rbacScope is what a component's RBAC may hold.
@@ -51,7 +50,7 @@ func (e *env) applyComponentRBAC(t *testing.T, component string, scope rbacScope
 			rules["ClusterRole/"+o.Name] = o.Rules
 			_, err = e.admin.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
 		case *rbacv1.ClusterRoleBinding:
-			bindings = append(bindings, func() { e.waitForBinding(t, "", o.Subjects, rules["ClusterRole/"+o.RoleRef.Name]) })
+			bindings = append(bindings, func() { controlplane.WaitForBinding(t, e.admin, "", o.Subjects, rules["ClusterRole/"+o.RoleRef.Name]) })
 			_, err = e.admin.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
 		case *rbacv1.Role:
 			if scope == clusterWideOnly {
@@ -63,7 +62,7 @@ func (e *env) applyComponentRBAC(t *testing.T, component string, scope rbacScope
 			if scope == clusterWideOnly {
 				t.Fatalf("%s holds RoleBinding %s; the component must be cluster-wide RBAC only", file, o.Name)
 			}
-			bindings = append(bindings, func() { e.waitForBinding(t, o.Namespace, o.Subjects, roleRules(rules, o)) })
+			bindings = append(bindings, func() { controlplane.WaitForBinding(t, e.admin, o.Namespace, o.Subjects, roleRules(rules, o)) })
 			_, err = e.admin.RbacV1().RoleBindings(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 		default:
 			t.Fatalf("%s holds a %T; the test applies RBAC only", file, obj)
@@ -83,60 +82,4 @@ func roleRules(rules map[string][]rbacv1.PolicyRule, b *rbacv1.RoleBinding) []rb
 		return rules["ClusterRole/"+b.RoleRef.Name]
 	}
 	return rules["Role/"+b.Namespace+"/"+b.RoleRef.Name]
-}
-
-// waitForBinding returns once the API server authorizes every verb of every resource rule for
-// every subject of a binding just created, in namespace ("" for a ClusterRoleBinding). Its
-// RBAC authorizer reads roles and bindings from an informer cache, so a request right after
-// the create can still be denied — a rights check did so once in CI. kab's injector waits the
-// same way (startHeal re-checks); a test must too, or it fails on the cache, not on kab.
-func (e *env) waitForBinding(t *testing.T, namespace string, subjects []rbacv1.Subject, rules []rbacv1.PolicyRule) {
-	t.Helper()
-	if len(rules) == 0 {
-		t.Fatalf("a binding in %q refers to a role the test did not create with it", namespace)
-	}
-	for _, subject := range subjects {
-		for _, rule := range rules {
-			for _, resource := range rule.Resources {
-				for _, verb := range rule.Verbs {
-					attrs := &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: verb, Group: first(rule.APIGroups), Name: first(rule.ResourceNames)}
-					attrs.Resource, attrs.Subresource, _ = strings.Cut(resource, "/")
-					what := fmt.Sprintf("%s %s may %s %s in %q", subject.Kind, subject.Name, verb, resource, namespace)
-					waitFor(t, what, settleTimeout, func() (bool, error) {
-						review := &authorizationv1.SubjectAccessReview{Spec: subjectSpec(subject, attrs)}
-						got, err := e.admin.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), review, metav1.CreateOptions{})
-						if err != nil {
-							return false, err
-						}
-						return got.Status.Allowed, fmt.Errorf("denied: %s", got.Status.Reason)
-					})
-				}
-			}
-		}
-	}
-}
-
-// subjectSpec is who a SubjectAccessReview asks about: a binding's subject as the API server
-// authenticates it.
-func subjectSpec(s rbacv1.Subject, attrs *authorizationv1.ResourceAttributes) authorizationv1.SubjectAccessReviewSpec {
-	spec := authorizationv1.SubjectAccessReviewSpec{ResourceAttributes: attrs}
-	switch s.Kind {
-	case rbacv1.ServiceAccountKind:
-		// As controlplane.ServiceAccountConfig impersonates it.
-		spec.User = "system:serviceaccount:" + s.Namespace + ":" + s.Name
-		spec.Groups = []string{"system:serviceaccounts", "system:serviceaccounts:" + s.Namespace, "system:authenticated"}
-	case rbacv1.GroupKind:
-		spec.User = "kab-test-member"
-		spec.Groups = []string{s.Name}
-	default:
-		spec.User = s.Name
-	}
-	return spec
-}
-
-func first(values []string) string {
-	if len(values) == 0 {
-		return ""
-	}
-	return values[0]
 }

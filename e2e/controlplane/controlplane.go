@@ -161,8 +161,8 @@ func (cp *ControlPlane) Impersonating(user string, groups ...string) *rest.Confi
 // ServiceAccountConfig returns a config acting as the service account, with the groups the API
 // server gives a service account token, so RBAC bound to the account or its groups applies.
 func (cp *ControlPlane) ServiceAccountConfig(namespace, name string) *rest.Config {
-	return cp.Impersonating("system:serviceaccount:"+namespace+":"+name,
-		"system:serviceaccounts", "system:serviceaccounts:"+namespace, "system:authenticated")
+	user, groups := serviceAccountUser(namespace, name)
+	return cp.Impersonating(user, groups...)
 }
 
 func (cp *ControlPlane) path(name string) string { return filepath.Join(cp.Dir, name) }

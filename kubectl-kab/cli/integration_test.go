@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -39,8 +38,8 @@ func TestPluginAgainstAPIServer(t *testing.T) {
 	createPod(t, admin, ns, plainPod("web"))
 	createPod(t, admin, ns, kabPod("db-0"))
 	// alice may list and get pods in shop, nothing more; bob may also proxy to them.
-	grant(t, admin, ns, "alice", []string{"get", "list"}, "pods")
-	grant(t, admin, ns, "bob", []string{"get", "list"}, "pods", "pods/proxy")
+	controlplane.GrantUser(t, admin, ns, "alice", []string{"get", "list"}, "pods")
+	controlplane.GrantUser(t, admin, ns, "bob", []string{"get", "list"}, "pods", "pods/proxy")
 
 	t.Run("unknown pod", func(t *testing.T) {
 		code, _, stderr := clitest.Run(t, kubeconfig, "backup", "-n", ns, "nope")
@@ -119,20 +118,6 @@ func writeKubeconfig(t *testing.T, cp *controlplane.ControlPlane) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func grant(t *testing.T, cs kubernetes.Interface, ns, user string, verbs []string, resources ...string) {
-	t.Helper()
-	ctx := context.Background()
-	must(t)(cs.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: resources, Verbs: verbs}},
-	}, metav1.CreateOptions{}))
-	must(t)(cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
-	}, metav1.CreateOptions{}))
 }
 
 func plainPod(name string) *corev1.Pod {
