@@ -221,10 +221,24 @@ func (r *Runner) Status() Status {
 	return st
 }
 
-// setTarget records the discovered process (nil: not found).
+// setTarget records the discovered process (nil: not found). The gauge is set under the lock,
+// so a reader never sees the status and kab_target_up disagree.
 func (r *Runner) setTarget(p *target.Process) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.target = p
-	r.mu.Unlock()
 	r.metrics.SetTargetUp(p != nil)
+}
+
+// forgetTarget records that a scan found no app — unless the known target still runs: a run
+// can find a restarted app while the watcher's scan, begun before the restart, is still
+// reading /proc, and that scan's "not found" must not hide the app until the next one.
+func (r *Runner) forgetTarget() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.target != nil && target.Alive(*r.target) {
+		return
+	}
+	r.target = nil
+	r.metrics.SetTargetUp(false)
 }

@@ -88,6 +88,8 @@ func TestScheduledRunDuringAManualOneIsSkipped(t *testing.T) {
 	}
 }
 
+// gathered is the value of the counter or gauge name (the runner's metrics have no labels
+// but the constant backup_name).
 func gathered(t *testing.T, r *Runner, name string) float64 {
 	t.Helper()
 	families, err := r.metrics.Registry.Gather()
@@ -96,7 +98,11 @@ func gathered(t *testing.T, r *Runner, name string) float64 {
 	}
 	for _, f := range families {
 		if f.GetName() == name {
-			return f.GetMetric()[0].GetCounter().GetValue()
+			m := f.GetMetric()[0]
+			if g := m.GetGauge(); g != nil {
+				return g.GetValue()
+			}
+			return m.GetCounter().GetValue()
 		}
 	}
 	t.Fatalf("no metric %s", name)

@@ -20,7 +20,7 @@ func (r *Runner) Watch(ctx context.Context) {
 	for ctx.Err() == nil {
 		p, err := r.finder.Find()
 		if err != nil {
-			r.setTarget(nil)
+			r.forgetTarget()
 			if !errors.Is(err, target.ErrNotFound) {
 				r.logger.Warn("looking for the app process failed", "error", err)
 			}
