@@ -271,15 +271,30 @@ func TestOffsite(t *testing.T) {
 		go func() { u.Run(ctx); close(done) }()
 		defer func() { cancel(); <-done }()
 		u.Enqueue(Source{Dir: big, Stamp: stamp(20), Mode: ModeSnapshot})
-		time.Sleep(300 * time.Millisecond) // into the stream
+		// Into the stream: the server holds the multipart upload, whose other parts are still
+		// to come. A fixed sleep could outlast the whole upload on a fast machine.
+		raw := w.Client(adminKey, adminSecret)
+		waitFor(t, time.Minute, "the multipart upload to start", func() bool {
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop() // ends the listing goroutine when we return at its first entry
+			for upload := range raw.ListIncompleteUploads(ctx, testBucket, admin.DataObject(stamp(20)), true) {
+				return upload.Err == nil
+			}
+			return false
+		})
 		w.Stop()
-		waitFor(t, 2*time.Minute, "a failed upload counted", func() bool { return rec.counts().failure > 0 })
-		if st := u.Status(); st.LastError == "" || !strings.Contains(st.LastError, w.Endpoint()) {
+		// The uploader counts before it updates the status: wait for both.
+		waitFor(t, 2*time.Minute, "a failed upload counted", func() bool {
+			return rec.counts().failure > 0 && u.Status().LastError != ""
+		})
+		if st := u.Status(); !strings.Contains(st.LastError, w.Endpoint()) {
 			t.Fatalf("status after a failed upload: %+v; want the error naming %s", st, w.Endpoint())
 		}
 		w.Restart()
-		waitFor(t, 3*time.Minute, "the retried upload to succeed", func() bool { return rec.counts().success > 0 })
-		if st := u.Status(); st.LastSuccess == nil || st.LastStamp != stamp(20) {
+		waitFor(t, 3*time.Minute, "the retried upload to succeed", func() bool {
+			return rec.counts().success > 0 && u.Status().LastSuccess != nil
+		})
+		if st := u.Status(); st.LastStamp != stamp(20) {
 			t.Fatalf("status after the retry: %+v", st)
 		}
 		m, err := admin.Manifest(context.Background(), stamp(20))

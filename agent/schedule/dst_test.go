@@ -10,8 +10,10 @@ import (
 	"github.com/boanu/kab/agent/schedule"
 )
 
-// singletonSettle is the wall time a finished run is given to free gocron's singleton slot.
-const singletonSettle = 100 * time.Millisecond
+// singletonSettle is the wall time a finished run is given to free gocron's singleton slot. The
+// gap is microseconds; the margin is for a goroutine descheduled on a loaded CI machine, at a
+// cost of about two seconds per subtest.
+const singletonSettle = 500 * time.Millisecond
 
 // TestCronAcrossDSTRunsOncePerLocalDay walks a daily 02:30 Berlin schedule across both DST
 // changes of a year on a fake clock: 02:30 happens twice on the autumn night and not at all on

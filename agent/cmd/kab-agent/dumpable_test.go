@@ -15,7 +15,8 @@ import (
 // what a compromised app would: read the process's environ, list its root and open its memory.
 // A sleeping sibling of its own (same ids and capabilities, dumpable) is the control that shows
 // the probe can succeed at all.
-const probeScript = `sleep 1000000 </dev/null >/dev/null 2>&1 & echo $! > /kab-backup/.sibling
+const probeScript = `sleep 1000000 </dev/null >/dev/null 2>&1 & echo $! > /kab-backup/.sibling.tmp
+mv /kab-backup/.sibling.tmp /kab-backup/.sibling
 while :; do
   if [ -f /kab-backup/.probe ]; then
     p=$(cat /kab-backup/.probe); rm /kab-backup/.probe
@@ -34,7 +35,13 @@ func probe(t *testing.T, volume string, pid int) []string {
 	t.Helper()
 	out := filepath.Join(volume, ".probe.out")
 	_ = os.Remove(out)
-	if err := os.WriteFile(filepath.Join(volume, ".probe"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
+	// Written aside and renamed, as the app writes its answers and the sibling's pid: the app
+	// polls, and could otherwise read the file between its creation and the write.
+	tmp := filepath.Join(volume, ".probe.tmp-in")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(volume, ".probe")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the app's probe of pid "+strconv.Itoa(pid), func() bool { _, err := os.Stat(out); return err == nil })

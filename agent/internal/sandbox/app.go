@@ -32,6 +32,10 @@ type App struct {
 	done   chan struct{}
 }
 
+// clockTick is the unit of a process's start time in /proc/<pid>/stat: USER_HZ, 100 on Linux
+// whatever the kernel's own tick rate.
+const clockTick = 10 * time.Millisecond
+
 // Marker is the container name the apps carry as KAB_CONTAINER. It is unique per test
 // process so that an app of another test run on the same machine is never found.
 var Marker = fmt.Sprintf("app-%d", os.Getpid())
@@ -85,6 +89,12 @@ func StartAppIn(t testing.TB, rootfs string, opts AppOptions) *App {
 	for {
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
 		if string(cmdline) == want || strings.HasPrefix(opts.Script, "exec ") && bytes.HasPrefix(cmdline, []byte(strings.Fields(opts.Script)[1])) {
+			// A process's start time is counted in clock ticks. The app is a child of the test
+			// process, which the appexec tests make a subreaper, and appexec kills the
+			// subreaper's children that started in or after a command's tick as that
+			// command's orphans. A command started in the app's own tick would kill the app,
+			// so one tick passes first.
+			time.Sleep(clockTick)
 			return app
 		}
 		select {
