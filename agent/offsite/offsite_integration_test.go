@@ -275,9 +275,9 @@ func TestOffsite(t *testing.T) {
 		// to come. A fixed sleep could outlast the whole upload on a fast machine.
 		raw := w.Client(adminKey, adminSecret)
 		waitFor(t, time.Minute, "the multipart upload to start", func() bool {
-			ctx, stop := context.WithCancel(context.Background())
+			listing, stop := context.WithCancel(context.Background())
 			defer stop() // ends the listing goroutine when we return at its first entry
-			for upload := range raw.ListIncompleteUploads(ctx, testBucket, admin.DataObject(stamp(20)), true) {
+			for upload := range raw.ListIncompleteUploads(listing, testBucket, admin.DataObject(stamp(20)), true) {
 				return upload.Err == nil
 			}
 			return false

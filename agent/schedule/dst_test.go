@@ -10,9 +10,9 @@ import (
 	"github.com/boanu/kab/agent/schedule"
 )
 
-// singletonSettle is the wall time a finished run is given to free gocron's singleton slot. The
-// gap is microseconds; the margin is for a goroutine descheduled on a loaded CI machine, at a
-// cost of about two seconds per subtest.
+// singletonSettle is the wall time a finished run is given to free gocron's singleton slot (see
+// its use). The gap is microseconds; the margin is for a goroutine descheduled on a loaded CI
+// machine.
 const singletonSettle = 500 * time.Millisecond
 
 // TestCronAcrossDSTRunsOncePerLocalDay walks a daily 02:30 Berlin schedule across both DST

@@ -56,7 +56,7 @@ func WaitForBinding(t testing.TB, admin kubernetes.Interface, namespace string, 
 				for _, verb := range rule.Verbs {
 					attrs := &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: verb, Group: first(rule.APIGroups), Name: first(rule.ResourceNames)}
 					attrs.Resource, attrs.Subresource, _ = strings.Cut(resource, "/")
-					if err := waitAllowed(admin, subjectSpec(subject, attrs)); err != nil {
+					if err := waitAllowed(admin, subjectSpec(subject, attrs), bindingTimeout); err != nil {
 						t.Fatalf("%s %s may %s %s in %q: %v", subject.Kind, subject.Name, verb, resource, namespace, err)
 					}
 				}
@@ -65,8 +65,9 @@ func WaitForBinding(t testing.TB, admin kubernetes.Interface, namespace string, 
 	}
 }
 
-func waitAllowed(admin kubernetes.Interface, spec authorizationv1.SubjectAccessReviewSpec) error {
-	deadline := time.Now().Add(bindingTimeout)
+// waitAllowed asks the API server about spec until it allows it, for at most timeout.
+func waitAllowed(admin kubernetes.Interface, spec authorizationv1.SubjectAccessReviewSpec, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	for {
 		review := &authorizationv1.SubjectAccessReview{Spec: spec}
 		got, err := admin.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), review, metav1.CreateOptions{})
@@ -77,7 +78,7 @@ func waitAllowed(admin kubernetes.Interface, spec authorizationv1.SubjectAccessR
 			err = fmt.Errorf("denied (%q)", got.Status.Reason)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not within %s: %w", bindingTimeout, err)
+			return fmt.Errorf("not within %s: %w", timeout, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
